@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Zenith",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "zenith", targets: ["zenith"]),
+        .library(name: "ZenithServer", targets: ["ZenithServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries: one system-library target each, imported by exactly one Swift module.
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CJSONC", pkgConfig: "json-c",
+            providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(
+            name: "CNGHTTP2", pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]),
+
+        .target(name: "ZenithCore"),
+        .target(name: "ZenithJSON", dependencies: ["CJSONC"]),
+        .target(
+            name: "ZenithExecutor",
+            dependencies: ["ZenithCore", "ZenithJSON", "CBLAS"]),
+        .target(
+            name: "ZenithData",
+            dependencies: [
+                "ZenithCore",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        .target(
+            name: "ZenithServer",
+            dependencies: [
+                "ZenithCore", "ZenithJSON", "ZenithExecutor", "ZenithData",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "zenith",
+            dependencies: [
+                "ZenithServer", "ZenithCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
+        .testTarget(name: "ZenithExecutorTests", dependencies: ["ZenithExecutor", "ZenithCore", "ZenithData"]),
+        .testTarget(name: "ZenithDataTests", dependencies: ["ZenithData"]),
+        .testTarget(name: "ZenithServerTests", dependencies: ["ZenithServer", "ZenithCore"]),
+    ]
+)
+
+// Settings for every Swift target, in one place.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .swiftLanguageMode(.v6),
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ]
+}

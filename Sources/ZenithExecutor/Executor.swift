@@ -1,0 +1,211 @@
+import Foundation
+import ZenithCore
+
+/// Runs a model's plans with OpenBLAS: GEMV at batch 1, GEMM for batches, im2col + GEMM for
+/// convolutions.
+///
+/// An executor owns its scratch memory, sized once for `maxBatch`, so a run allocates only
+/// small index arrays. It is not thread-safe: give each worker its own executor; they can
+/// share one `Model`.
+public final class Executor {
+    public let model: Model
+    public let maxBatch: Int
+
+    /// Four activation buffers: 0/1 ping-pong for the trunk, 2/3 for the branch and per-sample runs.
+    let buffers: [UnsafeMutablePointer<Float>]
+    let columns: UnsafeMutablePointer<Float>
+    let packed: UnsafeMutablePointer<Float>
+    let vector: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+    let selection: UnsafeMutablePointer<Int32>
+    var multiplyAdds = 0
+
+    public init(model: Model, maxBatch: Int? = nil) {
+        self.model = model
+        self.maxBatch = max(1, maxBatch ?? model.config.maxBatchSize)
+        let activation = max(model.maxActivation, model.inputElementCount) * self.maxBatch
+        buffers = (0..<4).map { _ in .allocate(capacity: activation) }
+        columns = .allocate(capacity: max(1, model.maxColumns * self.maxBatch))
+        packed = .allocate(capacity: max(1, model.maxWeights))
+        vector = .allocate(capacity: max(1, model.maxActivation))
+        scratch = .allocate(capacity: max(1, model.maxActivation))
+        selection = .allocate(capacity: max(1, model.maxActivation))
+    }
+
+    deinit {
+        buffers.forEach { $0.deallocate() }
+        columns.deallocate()
+        packed.deallocate()
+        vector.deallocate()
+        scratch.deallocate()
+        selection.deallocate()
+    }
+
+    /// Runs plan `plan` on `batch` samples.
+    ///
+    /// - Parameters:
+    ///   - input: `batch` samples back to back, each `model.inputElementCount` floats.
+    ///   - output: receives `batch * model.classCount` logits, sample-major.
+    public func run(plan: Int, input: [Float], batch: Int, output: inout [Float]) throws(ExecutorError) -> ExecutionReport {
+        guard model.plans.indices.contains(plan) else { throw .unknownPlan(plan) }
+        guard (1...maxBatch).contains(batch) else { throw .batchSize(batch, max: maxBatch) }
+        guard input.count == batch * model.inputElementCount else {
+            throw .inputSize(got: input.count, expected: batch * model.inputElementCount)
+        }
+        let start = ContinuousClock.now
+        multiplyAdds = 0
+        if output.count != batch * model.classCount {
+            output = [Float](repeating: 0, count: batch * model.classCount)
+        }
+        let compiled = model.plans[plan]
+        var exited = [Bool](repeating: false, count: batch)
+        input.withUnsafeBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { out in
+                let x = load(inputBuffer.baseAddress!, batch: batch, into: 0)
+                guard compiled.usesBranch, let branchAfter = model.branchAfter else {
+                    let logits = runTrunk(model.trunk.indices, x, plan: compiled, pair: (0, 1))
+                    store(logits, samples: Array(0..<batch), into: out.baseAddress!)
+                    return
+                }
+                let atBranch = runTrunk(0..<(branchAfter + 1), x, plan: compiled, pair: (0, 1))
+                let remaining = runBranch(atBranch, plan: compiled, exited: &exited, into: out.baseAddress!)
+                guard !remaining.isEmpty else { return }
+                let rest = (branchAfter + 1)..<model.trunk.count
+                if compiled.filterLayers.isEmpty {
+                    let other = atBranch.buffer == 0 ? 1 : 0
+                    let compacted = gatherSamples(atBranch, samples: remaining, into: other)
+                    let logits = runTrunk(rest, compacted, plan: compiled, pair: (other, atBranch.buffer))
+                    store(logits, samples: remaining, into: out.baseAddress!)
+                } else {
+                    // Each sample has its own filter subsets, so the rest of the trunk runs per sample.
+                    for sample in remaining {
+                        let subsets = filterSubsets(plan: compiled, sample: sample)
+                        let single = gatherSamples(atBranch, samples: [sample], into: 2)
+                        let logits = runTrunk(rest, single, plan: compiled, pair: (2, 3), subsets: subsets)
+                        store(logits, samples: [sample], into: out.baseAddress!)
+                    }
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        let nanoseconds = UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+        return ExecutionReport(plan: plan, exited: exited, computeNanoseconds: nanoseconds, multiplyAdds: multiplyAdds)
+    }
+
+    /// Branch logits of the batch being run, `[classes][batch]`, kept for filter selection.
+    var branchLogits: [Float] = []
+
+    /// Runs the branch, writes the outputs of samples that exit, returns the others.
+    private func runBranch(_ atBranch: Activation, plan: CompiledPlan, exited: inout [Bool], into out: UnsafeMutablePointer<Float>) -> [Int] {
+        let logits = runLayers(model.branchLayers, from: atBranch, plan: nil, pair: (2, 3))
+        let classes = model.classCount
+        let batch = atBranch.batch
+        branchLogits = [Float](unsafeUninitializedCapacity: classes * batch) { buffer, count in
+            for i in 0..<(classes * batch) { buffer[i] = buffers[logits.buffer][i] }
+            count = classes * batch
+        }
+        var remaining: [Int] = []
+        for b in 0..<batch {
+            if let threshold = plan.exitThreshold, topProbability(sample: b, batch: batch) >= Double(threshold) {
+                exited[b] = true
+                for c in 0..<classes { out[b * classes + c] = branchLogits[c * batch + b] }
+            } else {
+                remaining.append(b)
+            }
+        }
+        return remaining
+    }
+
+    /// The branch's softmax probability of its most likely class for `sample`.
+    private func topProbability(sample: Int, batch: Int) -> Double {
+        var top = -Double.infinity
+        for c in 0..<model.classCount { top = max(top, Double(branchLogits[c * batch + sample])) }
+        var sum = 0.0
+        for c in 0..<model.classCount { sum += exp(Double(branchLogits[c * batch + sample]) - top) }
+        return 1 / sum
+    }
+
+    private func filterSubsets(plan: CompiledPlan, sample: Int) -> [Int: [Int]] {
+        let batch = branchLogits.count / model.classCount
+        let logits = (0..<model.classCount).map { branchLogits[$0 * batch + sample] }
+        let classes = FilterSelection.topClasses(logits, count: plan.filterClasses)
+        var subsets: [Int: [Int]] = [:]
+        for (layer, rule) in plan.filterLayers {
+            guard case .conv(let conv) = model.trunk[layer], let table = conv.importance else { continue }
+            subsets[layer] = FilterSelection.select(
+                importance: table, filters: conv.outChannels, classes: classes, perClass: rule.perClass, cap: rule.cap)
+        }
+        return subsets
+    }
+
+    /// Runs `range` of the trunk, alternating between the two buffers of `pair`.
+    private func runTrunk(
+        _ range: Range<Int>, _ input: Activation, plan: CompiledPlan, pair: (Int, Int), subsets: [Int: [Int]] = [:]
+    ) -> Activation {
+        var act = input
+        for i in range {
+            let target = act.buffer == pair.0 ? pair.1 : pair.0
+            act = apply(model.trunk[i], to: act, into: target, keep: plan.keep[i], topk: plan.topk[i], filters: subsets[i])
+        }
+        return act
+    }
+
+    private func runLayers(_ layers: [Layer], from input: Activation, plan: CompiledPlan?, pair: (Int, Int)) -> Activation {
+        var act = input
+        for layer in layers {
+            let target = act.buffer == pair.0 ? pair.1 : pair.0
+            act = apply(layer, to: act, into: target, keep: nil, topk: nil, filters: nil)
+        }
+        return act
+    }
+
+    private func apply(_ layer: Layer, to act: Activation, into target: Int, keep: Int?, topk: Int?, filters: [Int]?) -> Activation {
+        switch layer {
+        case .conv(let conv): convolve(conv, act, into: target, filters: filters)
+        case .maxPool(let pool): maxPool(pool, act, into: target)
+        case .globalAveragePool: globalAveragePool(act, into: target)
+        case .flatten: flatten(act, into: target)
+        case .linear(let linear): fullyConnected(linear, act, into: target, keep: keep, topk: topk)
+        }
+    }
+
+    /// Copies sample-major input into the channel-major layout.
+    private func load(_ input: UnsafePointer<Float>, batch: Int, into target: Int) -> Activation {
+        let dims = model.config.inputs[0].dims
+        let channels = dims[0]
+        let (height, width) = dims.count == 3 ? (dims[1], dims[2]) : (1, 1)
+        let spatial = height * width
+        let out = buffers[target]
+        for b in 0..<batch {
+            for c in 0..<channels {
+                (out + (c * batch + b) * spatial).update(from: input + (b * channels + c) * spatial, count: spatial)
+            }
+        }
+        return Activation(buffer: target, channels: channels, height: height, width: width, batch: batch)
+    }
+
+    /// Writes final `[classes][batch]` logits to the output rows of `samples`.
+    private func store(_ logits: Activation, samples: [Int], into out: UnsafeMutablePointer<Float>) {
+        let source = buffers[logits.buffer]
+        let classes = model.classCount
+        for (b, sample) in samples.enumerated() {
+            for c in 0..<classes { out[sample * classes + c] = source[c * logits.batch + b] }
+        }
+    }
+
+    /// Copies the given samples of `act` into buffer `target`, compacting the batch.
+    private func gatherSamples(_ act: Activation, samples: [Int], into target: Int) -> Activation {
+        let source = buffers[act.buffer]
+        let out = buffers[target]
+        let spatial = act.spatial
+        for c in 0..<act.channels {
+            for (b, sample) in samples.enumerated() {
+                (out + (c * samples.count + b) * spatial).update(from: source + (c * act.batch + sample) * spatial, count: spatial)
+            }
+        }
+        var result = act
+        result.buffer = target
+        result.batch = samples.count
+        return result
+    }
+}

@@ -1,0 +1,192 @@
+public import ZenithCore
+public import ZenithJSON
+
+extension ModelConfig {
+    /// Decodes a `config.json` (Models/FORMAT.md), naming the file and the JSON path of the
+    /// first thing that is missing or of the wrong kind.
+    public init(json: JSONValue, file: String) throws(ModelLoadError) {
+        let root = ConfigReader(value: json, path: "", file: file)
+        let batching = try root.optional("dynamic_batching")
+        let slo = try root.optional("slo")
+        let validation = try root.optional("validation")
+        let maxBatch = try root.int("max_batch_size", min: 1)
+        self.init(
+            name: try root.string("name"),
+            version: try root.optionalInt("version", min: 1) ?? 1,
+            maxBatchSize: maxBatch,
+            labelsFile: try root.optional("labels")?.stringValue(),
+            inputs: try root.array("inputs", TensorSpec.init(reader:)),
+            outputs: try root.array("outputs", TensorSpec.init(reader:)),
+            network: try NetworkSpec(reader: try root.child("network")),
+            plans: try root.array("plans", PlanSpec.init(reader:)),
+            sloDefaults: SLOTargets(
+                latencyTargetMs: try slo?.optionalDouble("latency_target_ms"),
+                accuracyTarget: try slo?.optionalDouble("accuracy_target")),
+            infeasiblePolicy: try slo?.optional("policy").map { r throws(ModelLoadError) in
+                let raw = try r.stringValue()
+                guard let policy = InfeasiblePolicy(rawValue: raw) else {
+                    throw r.error("must be one of \(InfeasiblePolicy.allCases.map(\.rawValue))")
+                }
+                return policy
+            } ?? .reject,
+            batching: BatchingSpec(
+                maxBatchSize: try batching?.optionalInt("max_batch_size", min: 1) ?? maxBatch,
+                maxQueueDelayMicroseconds: try batching?.optionalInt("max_queue_delay_us", min: 0) ?? 500),
+            validation: ValidationSplit(
+                source: try validation?.optional("source")?.stringValue() ?? "train",
+                start: try validation?.optionalInt("start", min: 0) ?? 55000,
+                count: try validation?.optionalInt("count", min: 0) ?? 5000))
+    }
+}
+
+extension TensorSpec {
+    init(reader: ConfigReader) throws(ModelLoadError) {
+        let typeName = try reader.string("datatype")
+        guard let datatype = DataType(rawValue: typeName) else {
+            throw reader.child("datatype", or: reader).error("unknown datatype \(typeName)")
+        }
+        self.init(
+            name: try reader.string("name"), datatype: datatype,
+            dims: try reader.array("dims") { r throws(ModelLoadError) in try r.intValue(min: 1) })
+    }
+}
+
+extension NetworkSpec {
+    init(reader: ConfigReader) throws(ModelLoadError) {
+        let layers = try reader.array("layers", LayerSpec.init(reader:))
+        var branch: BranchSpec?
+        if let b = try reader.optional("branch") {
+            branch = BranchSpec(after: try b.string("after"), layers: try b.array("layers", LayerSpec.init(reader:)))
+        }
+        self.init(layers: layers, branch: branch)
+    }
+}
+
+extension LayerSpec {
+    init(reader: ConfigReader) throws(ModelLoadError) {
+        let op = try reader.string("op")
+        switch op {
+        case "conv2d":
+            self = .conv2d(
+                name: try reader.string("name"), stride: try reader.optionalInt("stride", min: 1) ?? 1,
+                padding: try reader.optionalInt("padding", min: 0) ?? 0, relu: try reader.optionalBool("relu") ?? false)
+        case "maxpool2d":
+            let kernel = try reader.int("kernel", min: 1)
+            self = .maxPool2d(kernel: kernel, stride: try reader.optionalInt("stride", min: 1) ?? kernel)
+        case "global_avgpool":
+            self = .globalAveragePool
+        case "flatten":
+            self = .flatten
+        case "linear":
+            self = .linear(name: try reader.string("name"), relu: try reader.optionalBool("relu") ?? false)
+        default:
+            throw reader.error("unknown op '\(op)' (expected conv2d, maxpool2d, global_avgpool, flatten or linear)")
+        }
+    }
+}
+
+extension PlanSpec {
+    init(reader: ConfigReader) throws(ModelLoadError) {
+        var width: [String: WidthSpec] = [:]
+        if let w = try reader.optional("width") {
+            for (layer, spec) in try w.members() {
+                width[layer] = WidthSpec(keep: try spec.optionalInt("keep", min: 1), topk: try spec.optionalInt("topk", min: 1))
+            }
+        }
+        var filters: FilterSpec?
+        if let f = try reader.optional("filters") {
+            var layers: [String: FilterLayerSpec] = [:]
+            for (layer, spec) in try f.child("layers").members() {
+                layers[layer] = FilterLayerSpec(perClass: try spec.int("per_class", min: 1), cap: try spec.int("cap", min: 1))
+            }
+            filters = FilterSpec(classes: try f.int("classes", min: 1), layers: layers)
+        }
+        self.init(
+            name: try reader.string("name"), width: width,
+            exit: try reader.optional("exit").map { e throws(ModelLoadError) in ExitSpec(threshold: try e.double("threshold")) },
+            filters: filters)
+    }
+}
+
+/// Walks a decoded `config.json`, remembering where it is so every error names the path.
+struct ConfigReader {
+    var value: JSONValue
+    var path: String
+    var file: String
+
+    func error(_ reason: String) -> ModelLoadError {
+        ModelLoadError(file: file, reason: path.isEmpty ? reason : "\(path): \(reason)")
+    }
+
+    private func at(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func child(_ key: String) throws(ModelLoadError) -> ConfigReader {
+        guard let v = value[key], !v.isNull else { throw error("missing '\(key)'") }
+        return ConfigReader(value: v, path: at(key), file: file)
+    }
+
+    func child(_ key: String, or fallback: ConfigReader) -> ConfigReader {
+        (try? child(key)) ?? fallback
+    }
+
+    func optional(_ key: String) throws(ModelLoadError) -> ConfigReader? {
+        guard let v = value[key], !v.isNull else { return nil }
+        return ConfigReader(value: v, path: at(key), file: file)
+    }
+
+    func array(_ key: String) throws(ModelLoadError) -> [ConfigReader] {
+        let c = try child(key)
+        guard let items = c.value.arrayValue else { throw c.error("must be an array") }
+        return items.enumerated().map { ConfigReader(value: $1, path: "\(c.path)[\($0)]", file: file) }
+    }
+
+    func array<T>(_ key: String, _ transform: (ConfigReader) throws(ModelLoadError) -> T) throws(ModelLoadError) -> [T] {
+        var result: [T] = []
+        for item in try array(key) { result.append(try transform(item)) }
+        return result
+    }
+
+    func members() throws(ModelLoadError) -> [(String, ConfigReader)] {
+        guard let object = value.objectValue else { throw error("must be an object") }
+        return object.entries.map { ($0.key, ConfigReader(value: $0.value, path: at($0.key), file: file)) }
+    }
+
+    func stringValue() throws(ModelLoadError) -> String {
+        guard let s = value.stringValue else { throw error("must be a string") }
+        return s
+    }
+
+    func intValue(min: Int) throws(ModelLoadError) -> Int {
+        guard let i = value.intValue, i >= min else { throw error("must be an integer >= \(min)") }
+        return i
+    }
+
+    func string(_ key: String) throws(ModelLoadError) -> String { try child(key).stringValue() }
+    func int(_ key: String, min: Int) throws(ModelLoadError) -> Int { try child(key).intValue(min: min) }
+
+    func double(_ key: String) throws(ModelLoadError) -> Double {
+        let c = try child(key)
+        guard let d = c.value.doubleValue, d.isFinite else { throw c.error("must be a number") }
+        return d
+    }
+
+    func optionalInt(_ key: String, min: Int) throws(ModelLoadError) -> Int? {
+        try optional(key)?.intValue(min: min)
+    }
+
+    func optionalDouble(_ key: String) throws(ModelLoadError) -> Double? {
+        guard optionalExists(key) else { return nil }
+        return try double(key)
+    }
+
+    func optionalBool(_ key: String) throws(ModelLoadError) -> Bool? {
+        guard let c = try optional(key) else { return nil }
+        guard let b = c.value.boolValue else { throw c.error("must be true or false") }
+        return b
+    }
+
+    private func optionalExists(_ key: String) -> Bool {
+        if let v = value[key], !v.isNull { return true }
+        return false
+    }
+}

@@ -1,0 +1,131 @@
+internal import CJSONC
+
+extension JSONValue {
+    /// Parses a complete JSON text with json-c in strict mode.
+    ///
+    /// The whole input must be one JSON value (surrounding whitespace allowed); truncated
+    /// input, trailing bytes and nesting deeper than `maxDepth` are errors.
+    /// - Parameters:
+    ///   - bytes: UTF-8 JSON text.
+    ///   - maxDepth: deepest nesting accepted, which bounds json-c's stack use.
+    public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(JSONError) {
+        let root = try Self.parseJSONC(bytes, maxDepth: maxDepth)
+        defer { json_object_put(root) }
+        self = Self(converting: root)
+    }
+
+    public init(parsing text: String, maxDepth: Int = 64) throws(JSONError) {
+        try self.init(parsing: Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    /// The JSON text of this value. Non-finite numbers, which JSON cannot carry, become `null`.
+    public func serialized(pretty: Bool = false) -> String {
+        let object = makeJSONC()
+        defer { json_object_put(object) }
+        let flags = (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN)
+            | JSON_C_TO_STRING_NOSLASHESCAPE
+        var length = 0
+        guard let text = json_object_to_json_string_length(object, Int32(flags), &length) else { return "null" }
+        return String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+    }
+
+    /// Runs json-c's tokenizer over the input; the caller owns the returned object.
+    static func parseJSONC(_ bytes: some Collection<UInt8>, maxDepth: Int) throws(JSONError) -> OpaquePointer? {
+        let contiguous = Array(bytes)
+        guard contiguous.count < Int(Int32.max) else { throw JSONError("JSON text is too large") }
+        guard let tokener = json_tokener_new_ex(Int32(max(1, maxDepth))) else {
+            throw JSONError("out of memory")
+        }
+        defer { json_tokener_free(tokener) }
+        json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT))
+        let result: (OpaquePointer?, json_tokener_error, Int) = contiguous.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                let object = json_tokener_parse_ex(tokener, chars.baseAddress, Int32(chars.count))
+                return (object, json_tokener_get_error(tokener), Int(json_tokener_get_parse_end(tokener)))
+            }
+        }
+        let (object, error, end) = result
+        if error == json_tokener_continue {
+            throw JSONError("truncated JSON", offset: contiguous.count)
+        }
+        guard error == json_tokener_success else {
+            let message = json_tokener_error_desc(error).map { String(cString: $0) } ?? "invalid JSON"
+            throw JSONError("invalid JSON: \(message)", offset: end)
+        }
+        if contiguous[end...].contains(where: { !Self.isWhitespace($0) }) {
+            json_object_put(object)
+            throw JSONError("unexpected bytes after the JSON value", offset: end)
+        }
+        // json-c returns NULL both for a parsed `null` and for "need more input"; the
+        // tokenizer state above tells them apart, so NULL here is the JSON value null.
+        return object
+    }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    init(converting object: OpaquePointer?) {
+        guard let object else {
+            self = .null
+            return
+        }
+        switch json_object_get_type(object) {
+        case json_type_null:
+            self = .null
+        case json_type_boolean:
+            self = .bool(json_object_get_boolean(object) != 0)
+        case json_type_int:
+            self = .int(json_object_get_int64(object))
+        case json_type_double:
+            self = .double(json_object_get_double(object))
+        case json_type_string:
+            let length = Int(json_object_get_string_len(object))
+            let pointer = json_object_get_string(object)
+            self = .string(
+                pointer.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? "")
+        case json_type_array:
+            let count = json_object_array_length(object)
+            self = .array((0..<count).map { JSONValue(converting: json_object_array_get_idx(object, $0)) })
+        case json_type_object:
+            var result = JSONObject()
+            var iterator = json_object_iter_begin(object)
+            var end = json_object_iter_end(object)
+            while json_object_iter_equal(&iterator, &end) == 0 {
+                let key = String(cString: json_object_iter_peek_name(&iterator))
+                result[key] = JSONValue(converting: json_object_iter_peek_value(&iterator))
+                json_object_iter_next(&iterator)
+            }
+            self = .object(result)
+        default:
+            self = .null
+        }
+    }
+
+    func makeJSONC() -> OpaquePointer? {
+        switch self {
+        case .null:
+            return nil
+        case .bool(let value):
+            return json_object_new_boolean(value ? 1 : 0)
+        case .int(let value):
+            return json_object_new_int64(value)
+        case .double(let value):
+            guard value.isFinite else { return nil }
+            // Swift prints the shortest text that reads back to the same Double.
+            return json_object_new_double_s(value, value.description)
+        case .string(let value):
+            return value.withCString { json_object_new_string_len($0, Int32(value.utf8.count)) }
+        case .array(let values):
+            let array = json_object_new_array_ext(Int32(values.count))
+            for value in values { json_object_array_add(array, value.makeJSONC()) }
+            return array
+        case .object(let object):
+            let result = json_object_new_object()
+            for (key, value) in object.entries {
+                json_object_object_add(result, key, value.makeJSONC())
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import ZenithData
+import ZenithExecutor
+
+/// Options every model command shares.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "The model repository: one folder per model.")
+    var repository = "Models"
+
+    @Option(help: "The model to use (a folder of the repository).")
+    var model: String
+
+    @Option(help: "The folder holding Fashion-MNIST's IDX files.")
+    var dataset = FashionMNIST.defaultDirectory
+
+    @Option(help: "OpenBLAS threads.")
+    var blasThreads = 1
+
+    func validate() throws {
+        guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1") }
+        guard !model.isEmpty, !model.contains("/") else { throw ValidationError("--model names a folder of the repository") }
+    }
+
+    func loadModel() throws -> Model {
+        BLAS.setThreadCount(blasThreads)
+        do {
+            return try Model(directory: "\(repository)/\(model)")
+        } catch {
+            throw ValidationError("cannot load model '\(model)': \(error)")
+        }
+    }
+}
