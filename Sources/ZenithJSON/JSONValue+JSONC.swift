@@ -11,7 +11,7 @@ extension JSONValue {
     public init(parsing bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(JSONError) {
         let root = try Self.parseJSONC(bytes, maxDepth: maxDepth)
         defer { json_object_put(root) }
-        self = Self(converting: root)
+        self = try Self(converting: root)
     }
 
     public init(parsing text: String, maxDepth: Int = 64) throws(JSONError) {
@@ -65,7 +65,8 @@ extension JSONValue {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
-    init(converting object: OpaquePointer?) {
+    /// Converts json-c's tree; json-c accepts NaN and Infinity even in strict mode, JSON does not.
+    init(converting object: OpaquePointer?) throws(JSONError) {
         guard let object else {
             self = .null
             return
@@ -78,7 +79,9 @@ extension JSONValue {
         case json_type_int:
             self = .int(json_object_get_int64(object))
         case json_type_double:
-            self = .double(json_object_get_double(object))
+            let value = json_object_get_double(object)
+            guard value.isFinite else { throw JSONError("invalid JSON: NaN and Infinity are not numbers in JSON") }
+            self = .double(value)
         case json_type_string:
             let length = Int(json_object_get_string_len(object))
             let pointer = json_object_get_string(object)
@@ -86,14 +89,18 @@ extension JSONValue {
                 pointer.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? "")
         case json_type_array:
             let count = json_object_array_length(object)
-            self = .array((0..<count).map { JSONValue(converting: json_object_array_get_idx(object, $0)) })
+            var items: [JSONValue] = []
+            items.reserveCapacity(count)
+            for i in 0..<count { items.append(try JSONValue(converting: json_object_array_get_idx(object, i))) }
+            self = .array(items)
         case json_type_object:
             var result = JSONObject()
             var iterator = json_object_iter_begin(object)
             var end = json_object_iter_end(object)
             while json_object_iter_equal(&iterator, &end) == 0 {
                 let key = String(cString: json_object_iter_peek_name(&iterator))
-                result[key] = JSONValue(converting: json_object_iter_peek_value(&iterator))
+                // json-c's objects are hash tables with unique keys.
+                result.appendUnique(key, try JSONValue(converting: json_object_iter_peek_value(&iterator)))
                 json_object_iter_next(&iterator)
             }
             self = .object(result)

@@ -22,6 +22,11 @@ public struct JSONObject: Sendable, Equatable {
         for (key, value) in entries { self[key] = value }
     }
 
+    /// Appends without looking for an existing key: for sources whose keys are already unique.
+    mutating func appendUnique(_ key: String, _ value: JSONValue) {
+        entries.append((key, value))
+    }
+
     public var keys: [String] { entries.map(\.key) }
     public var count: Int { entries.count }
 
