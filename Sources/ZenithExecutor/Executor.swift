@@ -125,7 +125,8 @@ public final class Executor {
         return 1 / sum
     }
 
-    private func filterSubsets(plan: CompiledPlan, sample: Int) -> [Int: [Int]] {
+    /// The filters each listed layer runs for `sample` of the last batch, from its branch logits.
+    func filterSubsets(plan: CompiledPlan, sample: Int) -> [Int: [Int]] {
         let batch = branchLogits.count / model.classCount
         let logits = (0..<model.classCount).map { branchLogits[$0 * batch + sample] }
         let classes = FilterSelection.topClasses(logits, count: plan.filterClasses)

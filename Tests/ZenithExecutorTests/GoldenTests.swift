@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+@testable import ZenithExecutor
+
+/// The committed models against PyTorch's own outputs (`1/golden.safetensors`), every plan.
+@Suite struct GoldenTests {
+    /// `Models/` of this checkout: three levels up from this file.
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Models").path
+    static let models = ["fashion-mlp", "fashion-cnn"]
+
+    struct Golden {
+        var input: [Float]
+        var labels: [Int]
+        var file: SafeTensors
+        var count: Int { labels.count }
+    }
+
+    func golden(_ model: Model) throws -> Golden {
+        let file = try SafeTensors(contentsOf: "\(model.directory)/\(model.config.version)/golden.safetensors")
+        return Golden(input: try file.floats("input"), labels: try file.integers("label"), file: file)
+    }
+
+    /// Runs `plan` over the golden inputs in full batches, collecting outputs, exits and,
+    /// for filter plans, the filters each sample ran per layer.
+    func run(_ executor: Executor, plan: Int, golden: Golden) throws -> (output: [Float], exited: [Bool], filters: [Int: [[Int]?]]) {
+        let model = executor.model
+        let size = model.inputElementCount
+        var outputs: [Float] = []
+        var exited: [Bool] = []
+        var filters: [Int: [[Int]?]] = [:]
+        var start = 0
+        while start < golden.count {
+            let batch = min(executor.maxBatch, golden.count - start)
+            var output: [Float] = []
+            let report = try executor.run(plan: plan, input: Array(golden.input[(start * size)..<((start + batch) * size)]), batch: batch, output: &output)
+            outputs += output
+            exited += report.exited
+            for b in 0..<batch {
+                let subsets = report.exited[b] ? [:] : executor.filterSubsets(plan: model.plans[plan], sample: b)
+                for layer in model.plans[plan].filterLayers.keys { filters[layer, default: []].append(subsets[layer]) }
+            }
+            start += batch
+        }
+        return (outputs, exited, filters)
+    }
+
+    @Test(arguments: models) func denseMatchesPyTorch(name: String) throws {
+        let model = try Model(directory: "\(Self.repository)/\(name)")
+        let golden = try golden(model)
+        let reference = try golden.file.floats("output.dense")
+        let (output, _, _) = try run(Executor(model: model), plan: 0, golden: golden)
+        let classes = model.classCount
+        for s in 0..<golden.count {
+            let expected = reference[(s * classes)..<((s + 1) * classes)]
+            let scale = max(1, expected.map(abs).max() ?? 1)
+            let error = zip(output[(s * classes)..<((s + 1) * classes)], expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(error <= 1e-4 * scale, "sample \(s): max error \(error) against logits of scale \(scale)")
+        }
+    }
+
+    @Test(arguments: models) func everyPlanMatchesPyTorch(name: String) throws {
+        let model = try Model(directory: "\(Self.repository)/\(name)")
+        let golden = try golden(model)
+        let executor = Executor(model: model)
+        let classes = model.classCount
+        #expect(model.plans.count > 3, "a model offers several operating points")
+        for (index, plan) in model.plans.enumerated() {
+            let name = plan.spec.name
+            let reference = try golden.file.floats("output.\(name)")
+            let (output, exited, filters) = try run(executor, plan: index, golden: golden)
+            // Exit and filter decisions compare a float against a threshold; PyTorch and BLAS may
+            // round a near-tie differently, so a sample whose decision differs is counted, not compared.
+            var sameDecision = [Bool](repeating: true, count: golden.count)
+            if plan.exitThreshold != nil {
+                let expected = try golden.file.integers("exited.\(name)").map { $0 != 0 }
+                for s in 0..<golden.count where expected[s] != exited[s] { sameDecision[s] = false }
+            }
+            for (layer, subsets) in filters {
+                guard case .conv(let conv) = model.trunk[layer] else { continue }
+                let masks = try golden.file.integers("filters.\(name).\(conv.name)")
+                for s in 0..<golden.count where sameDecision[s] {
+                    let expected = (0..<conv.outChannels).filter { masks[s * conv.outChannels + $0] != 0 }
+                    if (subsets[s] ?? []) != expected { sameDecision[s] = false }
+                }
+            }
+            let disagreements = sameDecision.filter { !$0 }.count
+            #expect(disagreements <= golden.count / 100, "plan \(name): \(disagreements) samples decided differently from PyTorch")
+            for s in 0..<golden.count where sameDecision[s] {
+                let expected = reference[(s * classes)..<((s + 1) * classes)]
+                let scale = max(1, expected.map(abs).max() ?? 1)
+                let error = zip(output[(s * classes)..<((s + 1) * classes)], expected).map { abs($0 - $1) }.max() ?? 0
+                #expect(error <= 1e-4 * scale, "plan \(name) sample \(s): max error \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of Zenith: installs what it needs, runs the unit and integration tests
+# (swift-testing), then `zenith eval` on the real Fashion-MNIST test set for every model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+swift build -c release --product zenith
+swift test
+
+mkdir -p .build/reports
+for model_dir in Models/*/; do
+    model=$(basename "$model_dir")
+    [ -f "$model_dir/config.json" ] || continue
+    echo "== zenith eval --model $model (10k test images, batch-1 latency)"
+    .build/release/zenith eval --model "$model" --json > ".build/reports/eval-$model.json"
+    .build/release/zenith eval --model "$model" --plans dense
+done
