@@ -1,0 +1,44 @@
+/// Where the server listens and the limits it enforces before spending memory on a request.
+public struct HTTPServerConfiguration: Sendable {
+    /// The address to bind. Default `0.0.0.0`.
+    public var host: String
+    /// The port to bind; `0` picks an ephemeral port (see ``HTTPServer/listeningPort()``). Default 8000.
+    public var port: Int
+    /// The largest request body accepted; larger ones get 413. Default 16 MiB.
+    public var maxBodyBytes: Int
+    /// The largest header list accepted (names plus values; HTTP/2 adds 32 bytes per field as
+    /// SETTINGS_MAX_HEADER_LIST_SIZE defines). Larger ones get 431. Default 64 KiB.
+    public var maxHeaderListBytes: Int
+    /// SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2; extra streams are refused with
+    /// RST_STREAM(REFUSED_STREAM). Default 128.
+    public var maxConcurrentStreams: Int
+    /// Open connections at most; further ones are closed as soon as they are accepted. Default 1024.
+    public var maxConnections: Int
+    /// A connection with no request in progress and no traffic for this long is closed
+    /// (HTTP/2 sends GOAWAY first). Default 60 s.
+    public var idleTimeout: Duration
+    /// HTTP/1.1 requests read ahead of their responses at most; past it the connection stops
+    /// reading until responses are written. Default 64.
+    public var maxPipelinedRequests: Int
+
+    /// Creates a configuration; every parameter has the documented default.
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 8000,
+        maxBodyBytes: Int = 16 * 1024 * 1024,
+        maxHeaderListBytes: Int = 64 * 1024,
+        maxConcurrentStreams: Int = 128,
+        maxConnections: Int = 1024,
+        idleTimeout: Duration = .seconds(60),
+        maxPipelinedRequests: Int = 64
+    ) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.maxHeaderListBytes = maxHeaderListBytes
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+        self.maxPipelinedRequests = maxPipelinedRequests
+    }
+}

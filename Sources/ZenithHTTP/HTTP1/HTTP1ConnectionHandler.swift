@@ -1,0 +1,255 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Serves one HTTP/1.1 connection: collects each request (head and body) from `HTTPRequestDecoder`,
+/// calls the handler, and writes responses in request order.
+///
+/// The protocol decisions live in ``HTTP1ConnectionStateMachine``; this type carries them out.
+final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler, ResponseSink {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The request being read.
+    private struct PartialRequest {
+        var method: String
+        var path: String
+        var headers: HTTPHeaderList
+        var body: [UInt8]
+        /// The decoded `HTTP2-Settings` of a request asking to switch to h2c.
+        var upgradeSettings: [UInt8]?
+    }
+
+    /// How long a lingering close keeps discarding the peer's input before closing.
+    static let lingerTimeout = TimeAmount.seconds(2)
+
+    private var state: HTTP1ConnectionStateMachine
+    private var partial: PartialRequest?
+    private let connection: ConnectionContext
+    private var runner: HandlerRunner { self.connection.runner }
+    private var remoteAddress: String? { self.connection.remoteAddress }
+    private var logger: Logger { self.connection.logger }
+    private var context: ChannelHandlerContext?
+    private var lingering = false
+    /// The connection is switching to HTTP/2; this handler is on its way out.
+    private var upgrading = false
+
+    init(limits: HTTP1ConnectionStateMachine.Limits, connection: ConnectionContext) {
+        self.state = HTTP1ConnectionStateMachine(limits: limits)
+        self.connection = connection
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if self.lingering || self.upgrading { return }
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.receivedHead(head, context: context)
+        case .body(let buffer):
+            switch self.state.receivedBody(count: buffer.readableBytes) {
+            case .append:
+                self.partial?.body.append(contentsOf: buffer.readableBytesView)
+            case .reject(let flush):
+                self.partial = nil
+                self.perform(flush, context: context)
+            case .ignore:
+                break
+            }
+        case .end:
+            switch self.state.receivedEnd() {
+            case .dispatch(let id):
+                guard let partial = self.partial.take() else { return }
+                let request = HTTPRequest(
+                    method: partial.method, path: partial.path, headers: partial.headers, body: partial.body,
+                    version: .http1_1, remoteAddress: self.remoteAddress)
+                if let settings = partial.upgradeSettings {
+                    self.upgradeToHTTP2(request, settings: settings, id: id, context: context)
+                } else {
+                    self.runner.start(request, id: id, sink: self)
+                }
+            case .ignore:
+                break
+            }
+        }
+    }
+
+    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        // The decoder stops parsing after a request asking to upgrade (h2c is not served that
+        // way), so such a connection ends with its response.
+        let info = HTTP1ConnectionStateMachine.RequestInfo(
+            keepAlive: head.isKeepAlive && !head.headers.contains(name: "upgrade"), isHead: head.method == .HEAD,
+            isHTTP10: head.version.major == 1 && head.version.minor == 0)
+        var headers = HTTPHeaderList()
+        headers.reserveCapacity(head.headers.count)
+        var contentLength: Int?
+        var expectsContinue = false
+        for (name, value) in head.headers {
+            let field = HTTPHeaderList.Field(name: name, value: value)
+            switch field.name {
+            case "content-length": contentLength = Int(value)
+            case "expect": expectsContinue = !info.isHTTP10 && HTTPHeaderList.lowercased(value) == "100-continue"
+            default: break
+            }
+            headers.append(lowercasedName: field.name, value: field.value)
+        }
+        switch self.state.receivedHead(info, contentLength: contentLength, expectsContinue: expectsContinue) {
+        case .receiveBody(let sendContinue):
+            var body: [UInt8] = []
+            // Reserve for a declared length, but not so much that a slow client pins memory.
+            if let contentLength, contentLength > 0 { body.reserveCapacity(min(contentLength, 1 << 20)) }
+            // Switch only when no earlier response is owed on this connection.
+            let upgradeSettings =
+                info.isHTTP10 || self.state.pendingResponses != 1 ? nil : H2CUpgrade.settingsPayload(from: headers)
+            self.partial = PartialRequest(
+                method: head.method.rawValue, path: head.uri, headers: headers, body: body,
+                upgradeSettings: upgradeSettings)
+            if sendContinue {
+                var buffer = context.channel.allocator.buffer(capacity: 32)
+                HTTP1ResponseSerializer.writeContinue(into: &buffer)
+                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            }
+        case .reject(let flush):
+            self.partial = nil
+            self.perform(flush, context: context)
+        case .ignore:
+            break
+        }
+    }
+
+    /// Answers `101 Switching Protocols`, replaces the HTTP/1 handlers with an HTTP/2 one whose
+    /// stream 1 is this request, and hands the request to the handler there. If nghttp2 refuses
+    /// the settings, the request is answered over HTTP/1.1 instead (and the connection closes).
+    private func upgradeToHTTP2(_ request: HTTPRequest, settings: [UInt8], id: Int, context: ChannelHandlerContext) {
+        let http2: HTTP2ConnectionHandler
+        do {
+            http2 = try self.connection.makeHTTP2Handler(upgrade: (settings, request.method == "HEAD"))
+        } catch {
+            self.logger.debug("h2c upgrade refused", metadata: ["error": "\(error)"])
+            self.runner.start(request, id: id, sink: self)
+            return
+        }
+        self.upgrading = true
+        // Leave the decoder's call stack before taking it out of the pipeline.
+        context.eventLoop.assumeIsolated().execute {
+            guard context.channel.isActive else { return }
+            var buffer = context.channel.allocator.buffer(capacity: 80)
+            buffer.writeStaticString("HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n")
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+            do {
+                let pipeline = context.pipeline.syncOperations
+                try pipeline.addHandler(http2, position: .after(self))
+                let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                let selfRemoved = self.closeOnFailure(context: context)
+                let decoderRemoved = self.closeOnFailure(context: context)
+                pipeline.removeHandler(context: context, promise: selfRemoved)
+                // Bytes the decoder holds past the request (the client preface) reach HTTP/2.
+                pipeline.removeHandler(decoder, promise: decoderRemoved)
+            } catch {
+                self.logger.error("h2c upgrade failed", metadata: ["error": "\(error)"])
+                context.close(promise: nil)
+                return
+            }
+            http2.startUpgradedRequest(request)
+            // The decoder replays its leftovers in a task of its own, queued just before this one.
+            context.eventLoop.assumeIsolated().execute { http2.endReplayedRead() }
+        }
+    }
+
+    /// A promise that closes the connection if it fails.
+    private func closeOnFailure(context: ChannelHandlerContext) -> EventLoopPromise<Void> {
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenFailure { [channel = context.channel, logger = self.logger] error in
+            logger.error("h2c upgrade failed", metadata: ["error": "\(error)"])
+            channel.close(promise: nil)
+        }
+        return promise
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.lingering || self.upgrading || self.state.isClosing { return }
+        if let error = error as? ByteToMessageDecoderError, case .dataReceivedInErrorState = error { return }
+        if let parserError = error as? HTTPParserError {
+            let isOverflow: Bool
+            if case .headerOverflow = parserError { isOverflow = true } else { isOverflow = false }
+            let rejection: TransportRejection =
+                isOverflow
+                ? .headerListTooLarge(limit: self.state.limits.maxHeaderListBytes) : .malformed
+            self.logger.debug("HTTP/1.1 request rejected", metadata: ["error": "\(parserError)", "status": "\(rejection.status)"])
+            self.partial = nil
+            self.perform(self.state.protocolError(rejection), context: context)
+            return
+        }
+        self.logger.debug("HTTP/1.1 connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            if self.lingering || self.state.idleTimeout() { context.close(promise: nil) }
+        } else if event is ChannelShouldQuiesceEvent {
+            if self.state.quiesce() { context.close(promise: nil) }
+        } else if let event = event as? ChannelEvent, event == .inputClosed {
+            if self.lingering || self.state.inputClosed() { context.close(promise: nil) }
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: Outbound
+
+    func read(context: ChannelHandlerContext) {
+        if self.state.readRequested() {
+            context.read()
+        }
+    }
+
+    func deliver(id: Int, response: HTTPResponse) {
+        guard !self.upgrading, let context = self.context else { return }
+        self.perform(self.state.responseReady(id: id, response: response), context: context)
+    }
+
+    private func perform(_ flush: HTTP1ConnectionStateMachine.Flush?, context: ChannelHandlerContext) {
+        guard let flush else { return }
+        var size = 0
+        for outgoing in flush.responses { size += HTTP1ResponseSerializer.estimatedSize(of: outgoing.response) }
+        var buffer = context.channel.allocator.buffer(capacity: size)
+        for outgoing in flush.responses {
+            HTTP1ResponseSerializer.write(
+                outgoing.response, for: outgoing.info, closeConnection: outgoing.closeConnection, into: &buffer)
+        }
+        switch flush.afterWrite {
+        case .keepOpen:
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        case .close:
+            context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        case .closeLingering:
+            self.lingering = true
+            context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+                context.close(mode: .output, promise: nil)
+                context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTimeout) {
+                    context.close(promise: nil)
+                }
+            }
+        }
+        if flush.resumeReading {
+            context.read()
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import Logging
+import NIOCore
+
+/// Serves one HTTP/2 (h2c, prior knowledge) connection through an ``NGHTTP2Session``.
+///
+/// Bytes read go to `nghttp2_session_mem_recv`; complete requests are handed to the handler
+/// concurrently; responses are submitted as they come back, and `nghttp2_session_mem_send` is
+/// drained once per read burst (or once per loop tick for late responses) while the channel is
+/// writable, so output never piles up in memory beyond what nghttp2 itself holds.
+final class HTTP2ConnectionHandler: ChannelDuplexHandler, ResponseSink {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Output produced per write before writability is checked again.
+    static let writeChunkBytes = 64 * 1024
+
+    private let session: NGHTTP2Session
+    private let runner: HandlerRunner
+    private let remoteAddress: String?
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    /// Between `channelRead` and `channelReadComplete`: responses are drained at the end of the burst.
+    private var isReading = false
+    private var flushScheduled = false
+    private var readHeld = false
+    private var isClosing = false
+
+    init(session: NGHTTP2Session, runner: HandlerRunner, remoteAddress: String?, logger: Logger) {
+        self.session = session
+        self.runner = runner
+        self.remoteAddress = remoteAddress
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        // The server's SETTINGS frame goes out at once.
+        self.flushOutput(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.context = nil
+        self.isClosing = true
+        context.fireChannelInactive()
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.isClosing else { return }
+        self.isReading = true
+        let ok = self.session.receive(self.unwrapInboundIn(data))
+        self.handleEvents()
+        if !ok {
+            // Fatal for the session (flood, internal error): send what is queued (GOAWAY) and close.
+            self.flushOutput(context: context)
+            self.closeAfterPendingWrites(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.isReading = false
+        self.flushOutput(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    private func handleEvents() {
+        var index = 0
+        // Handlers may answer synchronously; that only submits responses and never adds events.
+        while index < self.session.events.count {
+            let event = self.session.events[index]
+            index += 1
+            switch event {
+            case .request(let streamID):
+                guard let request = self.session.takeRequest(streamID: streamID, remoteAddress: self.remoteAddress)
+                else { continue }
+                self.runner.start(request, id: Int(streamID), sink: self)
+            case .reject(let streamID, let rejection):
+                self.logger.debug(
+                    "HTTP/2 request rejected", metadata: ["stream": "\(streamID)", "status": "\(rejection.status)"])
+                self.session.submitResponse(streamID: streamID, response: rejection.response)
+            }
+        }
+        self.session.clearEvents()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            if self.session.streams.isEmpty { self.goAway(context: context) }
+        } else if event is ChannelShouldQuiesceEvent {
+            self.goAway(context: context)
+        } else if let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.logger.debug("HTTP/2 connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func goAway(context: ChannelHandlerContext) {
+        guard !self.isClosing else { return }
+        self.session.submitGoAway()
+        self.flushOutput(context: context)
+    }
+
+    /// Hands the request that asked for an h2c upgrade to the handler; its response goes out on
+    /// stream 1. Call once the handler is in the pipeline.
+    func startUpgradedRequest(_ request: HTTPRequest) {
+        self.runner.start(request, id: 1, sink: self)
+    }
+
+    /// Ends a read burst that no `channelReadComplete` will end: the bytes the HTTP/1 decoder
+    /// held past an upgrade request are replayed into this handler outside a socket read.
+    func endReplayedRead() {
+        self.isReading = false
+        if let context = self.context { self.flushOutput(context: context) }
+    }
+
+    // MARK: Responses
+
+    func deliver(id: Int, response: HTTPResponse) {
+        guard !self.isClosing, let context = self.context else { return }
+        self.session.submitResponse(streamID: Int32(id), response: response)
+        if !self.isReading { self.scheduleFlush(context: context) }
+    }
+
+    /// Coalesces the responses that complete in one loop tick into one drain.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !self.flushScheduled else { return }
+        self.flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            if let context = self.context { self.flushOutput(context: context) }
+        }
+    }
+
+    // MARK: Output
+
+    /// Drains nghttp2's output into the channel while it is writable; closes the connection once
+    /// the session wants neither to read nor to write (after GOAWAY, or a connection error).
+    private func flushOutput(context: ChannelHandlerContext) {
+        guard !self.isClosing else { return }
+        var wrote = false
+        while context.channel.isWritable {
+            var buffer = context.channel.allocator.buffer(capacity: 4096)
+            let result = self.session.produceOutput(into: &buffer, maxBytes: Self.writeChunkBytes)
+            if buffer.readableBytes > 0 {
+                context.write(self.wrapOutboundOut(buffer), promise: nil)
+                wrote = true
+            }
+            if case .failed(let code) = result {
+                self.logger.error("HTTP/2 session failed on output", metadata: ["code": "\(code)"])
+                self.closeAfterPendingWrites(context: context)
+                return
+            }
+            if case .drained = result { break }
+        }
+        if wrote { context.flush() }
+        if !self.session.wantsRead && !self.session.wantsWrite {
+            self.closeAfterPendingWrites(context: context)
+        }
+    }
+
+    private func closeAfterPendingWrites(context: ChannelHandlerContext) {
+        guard !self.isClosing else { return }
+        self.isClosing = true
+        // Writes complete in order: once this empty one is done, everything before it was sent.
+        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Reading more while output cannot leave would only make nghttp2 queue more replies.
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            self.readHeld = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.flushOutput(context: context)
+            if self.readHeld {
+                self.readHeld = false
+                context.read()
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+}

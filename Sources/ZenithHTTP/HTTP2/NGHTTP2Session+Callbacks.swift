@@ -1,0 +1,113 @@
+internal import CNGHTTP2
+
+/// The C callbacks nghttp2 calls while receiving and sending. Each finds its ``NGHTTP2Session``
+/// from `user_data` and its stream from the stream id.
+extension NGHTTP2Session {
+    private static let frameData = UInt8(NGHTTP2_DATA.rawValue)
+    private static let frameHeaders = UInt8(NGHTTP2_HEADERS.rawValue)
+    private static let flagEndStream = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
+
+    @inline(__always)
+    private static func owner(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session {
+        Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
+    }
+
+    static func install(_ callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
+            guard let frame, frame.pointee.hd.type == NGHTTP2Session.frameHeaders,
+                frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
+            else { return 0 }
+            let session = NGHTTP2Session.owner(userData)
+            session.streams[frame.pointee.hd.stream_id] = HTTP2StreamState(
+                limits: .init(
+                    maxBodyBytes: session.limits.maxBodyBytes, maxHeaderListBytes: session.limits.maxHeaderListBytes))
+            return 0
+        }
+
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) {
+            _, frame, name, nameLength, value, valueLength, _, userData in
+            guard let frame, frame.pointee.hd.type == NGHTTP2Session.frameHeaders else { return 0 }
+            NGHTTP2Session.owner(userData).streams[frame.pointee.hd.stream_id]?.receiveHeader(
+                name: UnsafeBufferPointer(start: name, count: nameLength),
+                value: UnsafeBufferPointer(start: value, count: valueLength))
+            return 0
+        }
+
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
+            guard let frame else { return 0 }
+            let type = frame.pointee.hd.type
+            guard type == NGHTTP2Session.frameHeaders || type == NGHTTP2Session.frameData else { return 0 }
+            let session = NGHTTP2Session.owner(userData)
+            let streamID = frame.pointee.hd.stream_id
+            let endStream = frame.pointee.hd.flags & NGHTTP2Session.flagEndStream != 0
+            let completion: HTTP2StreamState.Completion?
+            if type == NGHTTP2Session.frameHeaders {
+                completion = session.streams[streamID]?.headerBlockComplete(endStream: endStream)
+            } else {
+                completion = endStream ? session.streams[streamID]?.remoteEnded() : nil
+            }
+            switch completion {
+            case .dispatch: session.appendEvent(.request(streamID: streamID))
+            case .reject(let rejection): session.appendEvent(.reject(streamID: streamID, rejection))
+            case .wait, .ignore, nil: break
+            }
+            return 0
+        }
+
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
+            _, _, streamID, data, length, userData in
+            let session = NGHTTP2Session.owner(userData)
+            let action = session.streams[streamID]?.receivedData(UnsafeRawBufferPointer(start: data, count: length))
+            if case .reject(let rejection) = action {
+                session.appendEvent(.reject(streamID: streamID, rejection))
+            }
+            return 0
+        }
+
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, _, userData in
+            NGHTTP2Session.owner(userData).streams.removeValue(forKey: streamID)
+            return 0
+        }
+
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { nghttpSession, frame, _ in
+            guard let frame, frame.pointee.hd.flags & NGHTTP2Session.flagEndStream != 0 else { return 0 }
+            let type = frame.pointee.hd.type
+            guard type == NGHTTP2Session.frameHeaders || type == NGHTTP2Session.frameData else { return 0 }
+            let streamID = frame.pointee.hd.stream_id
+            // The response is complete but the request is not (rejected, or answered early):
+            // tell the peer to stop sending, as RFC 9113 §8.1 allows.
+            if nghttp2_session_get_stream_remote_close(nghttpSession, streamID) == 0 {
+                _ = nghttp2_submit_rst_stream(
+                    nghttpSession, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_NO_ERROR.rawValue)
+            }
+            return 0
+        }
+
+        nghttp2_session_callbacks_set_error_callback2(callbacks) { _, code, message, length, userData in
+            let session = NGHTTP2Session.owner(userData)
+            session.logger.debug(
+                "HTTP/2 protocol error",
+                metadata: [
+                    "code": "\(code)",
+                    "reason": "\(String(decoding: UnsafeRawBufferPointer(start: message, count: length), as: UTF8.self))",
+                ])
+            return 0
+        }
+    }
+
+    /// nghttp2's data provider: copies the next slice of the stream's response body.
+    static let readResponseBody: nghttp2_data_source_read_callback = {
+        _, streamID, destination, length, flags, _, userData in
+        let session = NGHTTP2Session.owner(userData)
+        guard
+            let (count, isEnd) = session.streams[streamID]?.readResponse(
+                into: UnsafeMutableRawBufferPointer(start: destination, count: length))
+        else {
+            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
+        if isEnd {
+            flags!.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+        }
+        return count
+    }
+}

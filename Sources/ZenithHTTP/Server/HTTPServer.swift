@@ -1,0 +1,212 @@
+public import Logging
+import NIOCore
+import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// Zenith's transport: HTTP/1.1 and cleartext HTTP/2 (prior knowledge) on one port.
+///
+/// Each connection's protocol is chosen from its first bytes (the HTTP/2 preface or not). HTTP/1.1
+/// is parsed by NIOHTTP1, HTTP/2 framing, HPACK and flow control are libnghttp2's. An HTTP/1.1
+/// request carrying `Upgrade: h2c` switches its connection to HTTP/2 (the request itself, reported
+/// as ``HTTPVersion/http1_1``, is answered on stream 1). Every complete
+/// request goes to the ``HTTPHandler``; the limits in ``HTTPServerConfiguration`` are enforced
+/// before memory is spent on a request.
+///
+/// `run()` serves until graceful shutdown (from a `ServiceGroup`, ``triggerGracefulShutdown()``
+/// or task cancellation): it stops accepting, lets in-flight requests finish and be answered
+/// (HTTP/2 connections get GOAWAY, HTTP/1.1 ones `Connection: close`), then returns once every
+/// connection has closed.
+public final class HTTPServer: Service, Sendable {
+    public let configuration: HTTPServerConfiguration
+    private let handler: any HTTPHandler
+    private let logger: Logger
+    private let state = Mutex(State.idle(waiters: []))
+
+    private enum State {
+        case idle(waiters: [CheckedContinuation<Int, any Error>])
+        case listening(port: Int, shutdown: @Sendable () -> Void)
+        /// Shutdown was asked for before the server was listening.
+        case shutdownRequested(waiters: [CheckedContinuation<Int, any Error>])
+        case finished
+    }
+
+    /// An error from ``listeningPort()`` when the server stopped or never listened.
+    public struct NotListeningError: Error, CustomStringConvertible {
+        public var description: String { "the HTTP server is not listening" }
+    }
+
+    /// Creates a server; nothing is bound until ``run()``.
+    ///
+    /// - Parameters:
+    ///   - configuration: Address, port and limits.
+    ///   - handler: Answers every request.
+    ///   - logger: Receives one debug line per request and errors.
+    public init(configuration: HTTPServerConfiguration = .init(), handler: some HTTPHandler, logger: Logger) {
+        self.configuration = configuration
+        self.handler = handler
+        self.logger = logger
+    }
+
+    /// The bound port once listening (useful with port 0), else `nil`.
+    public var localPort: Int? {
+        get async {
+            self.state.withLock { state in
+                if case .listening(let port, _) = state { return port }
+                return nil
+            }
+        }
+    }
+
+    /// Waits until the server listens and returns its port; throws ``NotListeningError`` if it
+    /// stopped or failed to bind.
+    public func listeningPort() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            let result: Result<Int, any Error>? = self.state.withLock { state in
+                switch state {
+                case .idle(var waiters):
+                    waiters.append(continuation)
+                    state = .idle(waiters: waiters)
+                    return nil
+                case .shutdownRequested(var waiters):
+                    waiters.append(continuation)
+                    state = .shutdownRequested(waiters: waiters)
+                    return nil
+                case .listening(let port, _):
+                    return .success(port)
+                case .finished:
+                    return .failure(NotListeningError())
+                }
+            }
+            if let result { continuation.resume(with: result) }
+        }
+    }
+
+    /// Starts graceful shutdown, as a `ServiceGroup` would.
+    public func triggerGracefulShutdown() {
+        let shutdown: (@Sendable () -> Void)? = self.state.withLock { state in
+            switch state {
+            case .idle(let waiters):
+                state = .shutdownRequested(waiters: waiters)
+                return nil
+            case .listening(_, let shutdown):
+                return shutdown
+            case .shutdownRequested, .finished:
+                return nil
+            }
+        }
+        shutdown?()
+    }
+
+    /// Binds, serves until graceful shutdown or cancellation, and returns once every connection
+    /// has closed.
+    public func run() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let serverLoop = group.next()
+        let maxConnections = self.configuration.maxConnections
+        let (acceptHandler, shutdownCompleted) = try await serverLoop.submit {
+            let handler = ConnectionAcceptHandler(maxConnections: maxConnections, eventLoop: serverLoop)
+            return (NIOLoopBound(handler, eventLoop: serverLoop), handler.shutdownCompleted.futureResult)
+        }.get()
+
+        let channel: any Channel
+        do {
+            channel = try await self.makeBootstrap(group: group, serverLoop: serverLoop, acceptHandler: acceptHandler)
+                .bind(host: self.configuration.host, port: self.configuration.port).get()
+        } catch {
+            self.logger.error(
+                "HTTP server cannot bind",
+                metadata: ["host": "\(self.configuration.host)", "port": "\(self.configuration.port)", "error": "\(error)"])
+            // Completes the never-used shutdown promise (nothing is open).
+            try? await serverLoop.submit { acceptHandler.value.beginShutdown() }.get()
+            self.finish(with: .failure(error))
+            throw error
+        }
+        let port = channel.localAddress?.port ?? self.configuration.port
+        self.logger.info("HTTP server listening", metadata: ["host": "\(self.configuration.host)", "port": "\(port)"])
+
+        let shutdown: @Sendable () -> Void = {
+            serverLoop.execute {
+                // Stop accepting first, then let the open connections finish.
+                channel.close(promise: nil)
+                acceptHandler.value.beginShutdown()
+            }
+        }
+        let (waiters, shutdownEarly): ([CheckedContinuation<Int, any Error>], Bool) = self.state.withLock { state in
+            switch state {
+            case .idle(let waiters):
+                state = .listening(port: port, shutdown: shutdown)
+                return (waiters, false)
+            case .shutdownRequested(let waiters):
+                state = .listening(port: port, shutdown: shutdown)
+                return (waiters, true)
+            case .listening, .finished:
+                return ([], false)
+            }
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+        if shutdownEarly { shutdown() }
+        // However the listening socket ends, drain the connections so `run()` can return.
+        channel.closeFuture.whenComplete { _ in shutdown() }
+
+        await withTaskCancellationOrGracefulShutdownHandler {
+            try? await shutdownCompleted.get()
+            try? await channel.closeFuture.get()
+        } onCancelOrGracefulShutdown: {
+            shutdown()
+        }
+        self.logger.info("HTTP server stopped", metadata: ["port": "\(port)"])
+        self.finish(with: .failure(NotListeningError()))
+    }
+
+    private func finish(with result: Result<Int, any Error>) {
+        let waiters: [CheckedContinuation<Int, any Error>] = self.state.withLock { state in
+            defer { state = .finished }
+            switch state {
+            case .idle(let waiters), .shutdownRequested(let waiters): return waiters
+            case .listening, .finished: return []
+            }
+        }
+        for waiter in waiters { waiter.resume(with: result) }
+    }
+
+    private func makeBootstrap(
+        group: MultiThreadedEventLoopGroup, serverLoop: any EventLoop,
+        acceptHandler: NIOLoopBound<ConnectionAcceptHandler>
+    ) -> ServerBootstrap {
+        let configuration = self.configuration
+        let handler = self.handler
+        let logger = self.logger
+        let idleTimeout = TimeAmount.nanoseconds(
+            configuration.idleTimeout.components.seconds * 1_000_000_000
+                + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
+        return ServerBootstrap(group: serverLoop, childGroup: group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(acceptHandler.value)
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let remoteAddress = channel.remoteAddress.flatMap { address -> String? in
+                        guard let ip = address.ipAddress, let port = address.port else { return nil }
+                        return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+                    }
+                    let connection = ConnectionContext(
+                        configuration: configuration,
+                        runner: HandlerRunner(
+                            handler: handler, executor: EventLoopTaskExecutor(eventLoop: channel.eventLoop),
+                            logger: logger),
+                        remoteAddress: remoteAddress, logger: logger)
+                    try channel.pipeline.syncOperations.addHandlers(
+                        IdleStateHandler(allTimeout: idleTimeout),
+                        ProtocolSniffingHandler(connection: connection))
+                }
+            }
+    }
+}

@@ -1,0 +1,149 @@
+import Logging
+import ServiceLifecycle
+import Testing
+@testable import ZenithHTTP
+
+/// Connection limits, idle timeouts and graceful shutdown against a real server.
+@Suite struct ServerLifecycleTests {
+    @Test func connectionsOverTheLimitAreClosedAtOnce() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.maxConnections = 2
+        try await withServer(configuration) { port, _ in
+            let first = try await RawConnection.connect(port: port)
+            let second = try await RawConnection.connect(port: port)
+            // Make sure both were accepted before the third arrives.
+            for connection in [first, second] {
+                try await connection.send("GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
+                try await connection.read(until: hasResponses(1))
+            }
+            let third = try await RawConnection.connect(port: port)
+            let bytes = try await third.waitForClose()
+            #expect(bytes.isEmpty)
+
+            await first.close()
+            // Once a slot is free, connections are served again.
+            var served = false
+            for _ in 0..<50 where !served {
+                let retry = try await RawConnection.connect(port: port)
+                try? await retry.send("GET /y HTTP/1.1\r\nhost: x\r\n\r\n")
+                if (try? await retry.read(timeout: .seconds(1), until: hasResponses(1))) != nil { served = true }
+                await retry.close()
+            }
+            #expect(served)
+            await second.close()
+        }
+    }
+
+    @Test func idleConnectionsAreClosed() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.idleTimeout = .milliseconds(300)
+        try await withServer(configuration) { port, _ in
+            let silent = try await RawConnection.connect(port: port)
+            let start = ContinuousClock.now
+            try await silent.waitForClose(timeout: .seconds(5))
+            #expect(ContinuousClock.now - start >= .milliseconds(200))
+
+            let http1 = try await RawConnection.connect(port: port)
+            try await http1.send("GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
+            try await http1.read(until: hasResponses(1))
+            try await http1.waitForClose(timeout: .seconds(5))
+
+            let http2 = try await RawConnection.connect(port: port)
+            try await http2.send(H2.clientStart)
+            let bytes = try await http2.waitForClose(timeout: .seconds(5))
+            let goAway = H2.frames(in: bytes).first { $0.type == H2.goAway }
+            #expect(goAway.map { H2.errorCode($0.payload[4...]) } == 0, "GOAWAY(NO_ERROR) before closing")
+        }
+    }
+
+    @Test func aSlowRequestIsNotCutByTheIdleTimeout() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.idleTimeout = .milliseconds(200)
+        try await withServer(configuration) { port, _ in
+            let connection = try await RawConnection.connect(port: port)
+            try await connection.send("GET /delay?ms=700 HTTP/1.1\r\nhost: x\r\n\r\n")
+            let responses = parseHTTP1Responses(try await connection.read(until: hasResponses(1)))
+            #expect(responses.first?.status == 200)
+        }
+    }
+
+    @Test func gracefulShutdownFinishesInFlightRequestsThenStops() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        let handler = CountingEchoHandler()
+        let server = HTTPServer(configuration: configuration, handler: handler, logger: quietLogger)
+        let running = Task { try await server.run() }
+        let port = try await server.listeningPort()
+        #expect(await server.localPort == port)
+
+        let http1 = try await RawConnection.connect(port: port)
+        try await http1.send("GET /delay?ms=400 HTTP/1.1\r\nhost: x\r\n\r\n")
+        let http2 = try await RawConnection.connect(port: port)
+        try await http2.send(
+            H2.clientStart
+                + H2.frame(
+                    type: H2.headers, flags: H2.endHeaders | H2.endStream, streamID: 1,
+                    payload: H2.requestBlock(method: "GET", path: "/delay?ms=400")))
+        let idle = try await RawConnection.connect(port: port)
+        try await handler.waitUntilStarted(2)
+
+        server.triggerGracefulShutdown()
+
+        let responses = parseHTTP1Responses(try await http1.waitForClose())
+        #expect(responses.map(\.status) == [200])
+        #expect(responses.first?.headers["connection"] == "close")
+
+        let frames = H2.frames(in: try await http2.waitForClose())
+        #expect(frames.contains { $0.type == H2.goAway })
+        #expect(H2.body(of: 1, in: frames) == "method=GET path=/delay?ms=400 body=0 version=HTTP/2")
+
+        try await idle.waitForClose()
+        try await running.value
+        #expect(await server.localPort == nil)
+        await #expect(throws: (any Error).self) { try await RawConnection.connect(port: port) }
+    }
+
+    @Test func aServiceGroupShutsTheServerDownGracefully() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        let handler = CountingEchoHandler()
+        let server = HTTPServer(configuration: configuration, handler: handler, logger: quietLogger)
+        let group = ServiceGroup(services: [server], logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await server.listeningPort()
+            let connection = try await RawConnection.connect(port: port)
+            try await connection.send("GET /delay?ms=300 HTTP/1.1\r\nhost: x\r\n\r\n")
+            try await handler.waitUntilStarted(1)
+            await group.triggerGracefulShutdown()
+            let responses = parseHTTP1Responses(try await connection.waitForClose())
+            #expect(responses.map(\.status) == [200])
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test func cancellingRunStopsTheServer() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, handler: EchoHandler(), logger: quietLogger)
+        let running = Task { try await server.run() }
+        let port = try await server.listeningPort()
+        running.cancel()
+        try await running.value
+        await #expect(throws: (any Error).self) { try await RawConnection.connect(port: port) }
+    }
+
+    @Test func aPortInUseMakesRunThrow() async throws {
+        try await withServer { port, _ in
+            var configuration = HTTPServerConfiguration()
+            configuration.host = "127.0.0.1"
+            configuration.port = port
+            let second = HTTPServer(configuration: configuration, handler: EchoHandler(), logger: quietLogger)
+            await #expect(throws: (any Error).self) { try await second.run() }
+            await #expect(throws: HTTPServer.NotListeningError.self) { try await second.listeningPort() }
+        }
+    }
+}
