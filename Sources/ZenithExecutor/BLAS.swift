@@ -17,6 +17,10 @@ public enum BLAS {
         return "\(config) (\(core))"
     }
 
+    static func openblasCoreName() -> UnsafePointer<CChar> {
+        UnsafePointer(openblas_get_corename()!)
+    }
+
     /// `c = op(a) * op(b) + beta * c`, row-major; `op(a)` is `m x k`, `op(b)` is `k x n`.
     static func gemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,

@@ -127,6 +127,7 @@ public final class Executor {
 
     /// The filters each listed layer runs for `sample` of the last batch, from its branch logits.
     func filterSubsets(plan: CompiledPlan, sample: Int) -> [Int: [Int]] {
+        guard !plan.filterLayers.isEmpty else { return [:] }
         let batch = branchLogits.count / model.classCount
         let logits = (0..<model.classCount).map { branchLogits[$0 * batch + sample] }
         let classes = FilterSelection.topClasses(logits, count: plan.filterClasses)
