@@ -1,77 +1,142 @@
 /// The layer kernels. Each reads `act` and writes its result into buffer `target`.
 extension Executor {
     /// im2col + GEMM over the stored input channels, for all filters or the subset `filters`.
+    ///
+    /// Samples go through in chunks whose column matrix fits in L2 (`columnBudget`); each chunk's
+    /// GEMM writes straight into the batch-folded output (`ldc` spans the whole batch).
     func convolve(_ conv: ConvLayer, _ act: Activation, into target: Int, filters: [Int]?) -> Activation {
         let kk = conv.kernel * conv.kernel
         let inStored = act.channels
         let outStored = filters?.count ?? conv.outChannels
         let outSpatial = conv.outHeight * conv.outWidth
-        let n = act.batch * outSpatial
         let depth = inStored * kk
-
-        im2col(conv, act)
+        let ldc = act.batch * outSpatial
+        let chunk = max(1, min(act.batch, Self.columnBudget / max(1, depth * outSpatial)))
         let out = buffers[target]
-        // Dense layers use the stored weights in place; subsets repack the rows and columns they need.
         conv.weight.withUnsafeBufferPointer { w in
-            if act.indices == nil && filters == nil {
-                BLAS.gemm(m: outStored, n: n, k: depth, a: w.baseAddress!, lda: conv.patchSize, b: columns, ldb: n, beta: 0, c: out, ldc: n)
-                return
-            }
-            for o in 0..<outStored {
-                let row = filters?[o] ?? o
-                for j in 0..<inStored {
-                    let channel = act.indices?[j] ?? j
-                    (packed + (o * inStored + j) * kk).update(from: w.baseAddress! + (row * conv.inChannels + channel) * kk, count: kk)
+            // Dense layers use the stored weights in place; subsets repack the rows and columns they need.
+            var weights = UnsafePointer(w.baseAddress!)
+            var ldw = conv.patchSize
+            if act.indices != nil || filters != nil {
+                for o in 0..<outStored {
+                    let row = filters?[o] ?? o
+                    for j in 0..<inStored {
+                        let channel = act.indices?[j] ?? j
+                        (packed + (o * inStored + j) * kk).update(from: w.baseAddress! + (row * conv.inChannels + channel) * kk, count: kk)
+                    }
                 }
+                weights = UnsafePointer(packed)
+                ldw = depth
             }
-            BLAS.gemm(m: outStored, n: n, k: depth, a: packed, lda: depth, b: columns, ldb: n, beta: 0, c: out, ldc: n)
+            var first = 0
+            while first < act.batch {
+                let count = min(chunk, act.batch - first)
+                im2col(conv, act, samples: first..<(first + count))
+                BLAS.gemm(
+                    m: outStored, n: count * outSpatial, k: depth, a: weights, lda: ldw, b: columns, ldb: count * outSpatial,
+                    beta: 0, c: out + first * outSpatial, ldc: ldc)
+                first += count
+            }
         }
         for o in 0..<outStored {
             let bias = conv.bias[filters?[o] ?? o]
-            let row = out + o * n
+            let row = out + o * ldc
             if conv.relu {
-                for i in 0..<n { row[i] = max(row[i] + bias, 0) }
+                for i in 0..<ldc { row[i] = max(row[i] + bias, 0) }
             } else {
-                for i in 0..<n { row[i] += bias }
+                for i in 0..<ldc { row[i] += bias }
             }
         }
-        multiplyAdds += outStored * depth * n
+        multiplyAdds += outStored * depth * ldc
         return Activation(buffer: target, channels: outStored, height: conv.outHeight, width: conv.outWidth,
                           batch: act.batch, indices: filters)
     }
 
-    /// Lays out every k x k patch as a column: row `(j * k + ky) * k + kx`, column `b * outSpatial + p`.
-    private func im2col(_ conv: ConvLayer, _ act: Activation) {
+    /// Floats of im2col columns per chunk: about 1 MiB, so a chunk stays in L2 for its GEMM.
+    static let columnBudget = 256 * 1024
+
+    /// Lays out every k x k patch of `samples` as a column: row `(j * k + ky) * k + kx`,
+    /// column `(b - samples.lowerBound) * outSpatial + p`.
+    private func im2col(_ conv: ConvLayer, _ act: Activation, samples: Range<Int>) {
         let k = conv.kernel
         let (h, w, oh, ow) = (conv.inHeight, conv.inWidth, conv.outHeight, conv.outWidth)
         let (stride, pad) = (conv.stride, conv.padding)
         let outSpatial = oh * ow
-        let n = act.batch * outSpatial
-        let source = buffers[act.buffer]
+        let n = samples.count * outSpatial
+        let source = UnsafePointer(buffers[act.buffer])
+        let columns = self.columns
+        if stride == 1 && oh == h && ow == w {
+            im2colSame(conv, act, samples: samples)
+            return
+        }
         for j in 0..<act.channels {
-            for b in 0..<act.batch {
+            for b in samples {
                 let plane = source + (j * act.batch + b) * act.spatial
                 for ky in 0..<k {
                     for kx in 0..<k {
-                        let dst = columns + ((j * k + ky) * k + kx) * n + b * outSpatial
+                        let dst = columns + ((j * k + ky) * k + kx) * n + (b - samples.lowerBound) * outSpatial
                         // Output columns whose input column lies inside the image.
                         let lo = min(ow, max(0, (pad - kx + stride - 1) / stride))
                         let hi = max(lo, min(ow, (w + pad - kx + stride - 1) / stride))
                         for oy in 0..<oh {
                             let row = dst + oy * ow
                             let iy = oy * stride - pad + ky
-                            guard iy >= 0 && iy < h else {
-                                row.update(repeating: 0, count: ow)
+                            if iy < 0 || iy >= h {
+                                for x in 0..<ow { row[x] = 0 }
                                 continue
                             }
-                            row.update(repeating: 0, count: lo)
+                            for x in 0..<lo { row[x] = 0 }
                             let line = plane + iy * w
                             if stride == 1 {
-                                (row + lo).update(from: line + (lo - pad + kx), count: hi - lo)
+                                let shifted = line + (kx - pad)  // in bounds for x in lo..<hi
+                                for x in lo..<hi { row[x] = shifted[x] }
                             } else {
-                                for ox in lo..<hi { row[ox] = line[ox * stride - pad + kx] }
+                                for x in lo..<hi { row[x] = line[x * stride - pad + kx] }
                             }
-                            (row + hi).update(repeating: 0, count: ow - hi)
+                            for x in hi..<ow { row[x] = 0 }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// im2col for stride-1 convolutions whose output is the input's size ("same" padding):
+    /// each column row is the whole input plane shifted by `dy * w + dx`, so it is one
+    /// contiguous copy, then zeroes where the shift crossed the border. Rows of 14 or 28 floats
+    /// copied one by one cost more in loop overhead than in bytes.
+    private func im2colSame(_ conv: ConvLayer, _ act: Activation, samples: Range<Int>) {
+        let (k, h, w, pad) = (conv.kernel, conv.inHeight, conv.inWidth, conv.padding)
+        let spatial = h * w
+        let n = samples.count * spatial
+        let source = UnsafePointer(buffers[act.buffer])
+        for j in 0..<act.channels {
+            for b in samples {
+                let plane = source + (j * act.batch + b) * spatial
+                for ky in 0..<k {
+                    let dy = ky - pad
+                    for kx in 0..<k {
+                        let dx = kx - pad
+                        let dst = columns + ((j * k + ky) * k + kx) * n + (b - samples.lowerBound) * spatial
+                        let shift = dy * w + dx
+                        // dst[i] = plane[i + shift] wherever that index is inside the plane.
+                        let lo = max(0, -shift)
+                        let hi = min(spatial, spatial - shift)
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if hi > lo { (dst + lo).update(from: plane + lo + shift, count: hi - lo) }
+                        if hi < spatial { (dst + hi).update(repeating: 0, count: spatial - hi) }
+                        // Rows that fell outside the image, and columns that wrapped to the next row.
+                        if dy < 0 { dst.update(repeating: 0, count: min(spatial, -dy * w)) }
+                        if dy > 0 { (dst + max(0, spatial - dy * w)).update(repeating: 0, count: min(spatial, dy * w)) }
+                        if dx != 0 {
+                            for y in 0..<h {
+                                let row = dst + y * w
+                                if dx < 0 {
+                                    for x in 0..<min(w, -dx) { row[x] = 0 }
+                                } else {
+                                    for x in max(0, w - dx)..<w { row[x] = 0 }
+                                }
+                            }
                         }
                     }
                 }
@@ -84,8 +149,20 @@ extension Executor {
         let out = buffers[target]
         let (w, oh, ow) = (pool.inWidth, pool.outHeight, pool.outWidth)
         for plane in 0..<(act.channels * act.batch) {
-            let src = source + plane * act.spatial
+            let src = UnsafePointer(source + plane * act.spatial)
             let dst = out + plane * oh * ow
+            if pool.kernel == 2 && pool.stride == 2 {
+                // The common case, unrolled: two input rows per output row.
+                for oy in 0..<oh {
+                    let top = src + 2 * oy * w
+                    let bottom = top + w
+                    let row = dst + oy * ow
+                    for ox in 0..<ow {
+                        row[ox] = max(max(top[2 * ox], top[2 * ox + 1]), max(bottom[2 * ox], bottom[2 * ox + 1]))
+                    }
+                }
+                continue
+            }
             for oy in 0..<oh {
                 for ox in 0..<ow {
                     var best = -Float.infinity

@@ -13,7 +13,10 @@ public final class Executor {
 
     /// Four activation buffers: 0/1 ping-pong for the trunk, 2/3 for the branch and per-sample runs.
     let buffers: [UnsafeMutablePointer<Float>]
+    /// im2col columns, or Winograd's transformed input tiles.
     let columns: UnsafeMutablePointer<Float>
+    /// Winograd's 16 GEMM products.
+    let products: UnsafeMutablePointer<Float>
     let packed: UnsafeMutablePointer<Float>
     let vector: UnsafeMutablePointer<Float>
     let scratch: UnsafeMutablePointer<Float>
@@ -25,16 +28,20 @@ public final class Executor {
         self.maxBatch = max(1, maxBatch ?? model.config.maxBatchSize)
         let activation = max(model.maxActivation, model.inputElementCount) * self.maxBatch
         buffers = (0..<4).map { _ in .allocate(capacity: activation) }
-        columns = .allocate(capacity: max(1, model.maxColumns * self.maxBatch))
+        // Convolutions run in chunks of samples sized to these budgets, one sample at the least.
+        columns = .allocate(capacity: max(Self.columnBudget, Self.winogradBudget, model.maxColumns, model.maxWinograd))
+        products = .allocate(capacity: max(Self.winogradBudget, model.maxWinograd))
         packed = .allocate(capacity: max(1, model.maxWeights))
         vector = .allocate(capacity: max(1, model.maxActivation))
-        scratch = .allocate(capacity: max(1, model.maxActivation))
+        // Top-k values, or one zero-bordered plane for Winograd's input tiles.
+        scratch = .allocate(capacity: max(1, model.maxActivation, model.maxPaddedPlane))
         selection = .allocate(capacity: max(1, model.maxActivation))
     }
 
     deinit {
         buffers.forEach { $0.deallocate() }
         columns.deallocate()
+        products.deallocate()
         packed.deallocate()
         vector.deallocate()
         scratch.deallocate()
@@ -163,7 +170,12 @@ public final class Executor {
 
     private func apply(_ layer: Layer, to act: Activation, into target: Int, keep: Int?, topk: Int?, filters: [Int]?) -> Activation {
         switch layer {
-        case .conv(let conv): convolve(conv, act, into: target, filters: filters)
+        case .conv(let conv):
+            if let transformed = conv.winograd {
+                winogradConvolve(conv, act, into: target, filters: filters, transformed: transformed)
+            } else {
+                convolve(conv, act, into: target, filters: filters)
+            }
         case .maxPool(let pool): maxPool(pool, act, into: target)
         case .globalAveragePool: globalAveragePool(act, into: target)
         case .flatten: flatten(act, into: target)

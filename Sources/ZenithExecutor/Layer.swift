@@ -28,9 +28,13 @@ struct ConvLayer: Sendable {
     var bias: [Float]
     /// `[classes, outChannels]`, rows summing to 1, when the model ships one.
     var importance: [Float]?
+    /// Winograd-transformed weights `[16][out][in]` when the layer is a 3x3 stride-1 "same" conv.
+    var winograd: [Float]?
 
     var patchSize: Int { inChannels * kernel * kernel }
     var denseMultiplyAdds: Int { outChannels * patchSize * outHeight * outWidth }
+
+    var winogradTiles: Int { ((outHeight + 1) / 2) * ((outWidth + 1) / 2) }
 }
 
 /// A fully connected layer. `weight` is `[out, in]` for GEMV/GEMM over a prefix of inputs;

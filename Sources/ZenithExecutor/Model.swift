@@ -25,6 +25,10 @@ public final class Model: Sendable {
     /// Largest per-sample im2col matrix, in floats.
     let maxColumns: Int
     let maxWeights: Int
+    /// Largest per-sample Winograd working set (transformed inputs plus products), in floats.
+    let maxWinograd: Int
+    /// Largest zero-bordered plane Winograd cuts its input tiles from.
+    let maxPaddedPlane: Int
 
     public var name: String { config.name }
     public var planNames: [String] { plans.map(\.spec.name) }
@@ -132,9 +136,17 @@ public final class Model: Sendable {
             if case .conv(let c) = layer { return c.patchSize * c.outHeight * c.outWidth }
             return 0
         }.max() ?? 0
+        self.maxWinograd = allLayers.map { layer in
+            if case .conv(let c) = layer, c.winograd != nil { return 16 * (c.inChannels + c.outChannels) * c.winogradTiles }
+            return 0
+        }.max() ?? 0
+        self.maxPaddedPlane = allLayers.map { layer in
+            guard case .conv(let c) = layer, c.winograd != nil else { return 0 }
+            return (c.outHeight + 3) * (c.outWidth + 3)
+        }.max() ?? 0
         self.maxWeights = allLayers.map { layer in
             switch layer {
-            case .conv(let c): return c.weight.count
+            case .conv(let c): return max(c.weight.count, c.winograd?.count ?? 0)
             case .linear(let l): return l.weight.count
             default: return 0
             }
@@ -175,12 +187,16 @@ struct NetworkBuilder {
                 let oh = (h + 2 * padding - k) / stride + 1
                 let ow = (w + 2 * padding - k) / stride + 1
                 guard oh > 0, ow > 0 else { throw fail(i, "kernel \(k) does not fit input \(shape)") }
+                let weight = try weights.floats(name + ".weight")
+                // A single input channel leaves Winograd's GEMMs with K = 1: im2col (K = 9) is better.
+                let winograd = Winograd.applies(kernel: k, stride: stride, padding: padding) && c >= 8
+                    ? Winograd.transformWeights(weight, outChannels: out, inChannels: c) : nil
                 let conv = ConvLayer(
                     name: name, inChannels: c, outChannels: out, kernel: k, stride: stride, padding: padding,
                     inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, relu: relu,
-                    weight: try weights.floats(name + ".weight"),
+                    weight: weight,
                     bias: try weights.floats(name + ".bias", shape: [out]),
-                    importance: try importance(name, units: out))
+                    importance: try importance(name, units: out), winograd: winograd)
                 push(.conv(conv), .spatial(channels: out, height: oh, width: ow))
             case .maxPool2d(let kernel, let stride):
                 guard case .spatial(let c, let h, let w) = shape, h >= kernel, w >= kernel else {

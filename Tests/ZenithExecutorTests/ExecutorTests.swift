@@ -4,12 +4,15 @@ import ZenithJSON
 
 /// Every plan kind of the executor against the naive reference, on synthetic weights.
 @Suite struct ExecutorTests {
-    static let cnnPlans: [JSONValue] = [
-        ["name": "exit", "exit": ["threshold": 0.25]],
-        ["name": "filters", "filters": ["classes": 2, "layers": ["c2": ["per_class": 2, "cap": 3], "c3": ["per_class": 3, "cap": 4]]]],
-        ["name": "exit-filters", "exit": ["threshold": 0.25],
-         "filters": ["classes": 3, "layers": ["c3": ["per_class": 2, "cap": 5]]]],
-    ]
+    /// Exit plans use `threshold`; tests pick one that splits their batch so both paths run.
+    static func cnnPlans(threshold: Double = 0.5) -> [JSONValue] {
+        [
+            ["name": "exit", "exit": ["threshold": .double(threshold)]],
+            ["name": "filters", "filters": ["classes": 2, "layers": ["c2": ["per_class": 2, "cap": 3], "c3": ["per_class": 3, "cap": 4]]]],
+            ["name": "exit-filters", "exit": ["threshold": .double(threshold)],
+             "filters": ["classes": 3, "layers": ["c3": ["per_class": 2, "cap": 5]]]],
+        ]
+    }
 
     static let mlpPlans: [JSONValue] = [
         ["name": "prefix", "width": ["fc1": ["keep": 9], "fc2": ["keep": 7]]],
@@ -24,8 +27,8 @@ import ZenithJSON
 
     /// The tiny CNN of `SyntheticModels` under a plan, per FORMAT.md, one sample.
     func referenceCNN(_ x: [Float], tensors: [String: [Float]], plan: JSONValue) -> (logits: [Float], exited: Bool) {
-        var t = Reference.Tensor(values: x, c: 1, h: 8, w: 8)
-        t = Reference.conv(t, weight: tensors["c1.weight"]!, bias: tensors["c1.bias"]!, out: 4, k: 3, stride: 1, pad: 1, relu: true)
+        var t = Reference.Tensor(values: x, c: 1, h: 10, w: 10)
+        t = Reference.conv(t, weight: tensors["c1.weight"]!, bias: tensors["c1.bias"]!, out: 8, k: 3, stride: 1, pad: 1, relu: true)
         let branchInput = t
         let pooled = Reference.maxPool(branchInput, k: 2, stride: 2)
         let branch = Reference.linear(pooled.values, weight: tensors["b1.weight"]!, bias: tensors["b1.bias"]!, out: 10, relu: false)
@@ -70,18 +73,24 @@ import ZenithJSON
         let folder = try TestModelFolder()
         defer { folder.remove() }
         let tensors = SyntheticModels.cnnTensors()
-        try folder.write(config: SyntheticModels.cnnConfig(plans: Self.cnnPlans), tensors: tensors)
-        let model = try Model(directory: folder.directory)
-        let executor = Executor(model: model)
         let byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.0, $0.2) })
         let batch = 8
-        let x = inputs(batch, size: 64, seed: 7)
+        let x = inputs(batch, size: 100, seed: 7)
+        // The median branch confidence of the batch: half the samples exit, half run on.
+        let confidences = (0..<batch).map { b in
+            Reference.softmaxMax(referenceCNN(Array(x[(b * 100)..<((b + 1) * 100)]), tensors: byName, plan: ["name": "branch", "exit": ["threshold": 0.0]]).logits)
+        }.sorted()
+        let threshold = (confidences[batch / 2 - 1] + confidences[batch / 2]) / 2
+        let plans = Self.cnnPlans(threshold: threshold)
+        try folder.write(config: SyntheticModels.cnnConfig(plans: plans), tensors: tensors)
+        let model = try Model(directory: folder.directory)
+        let executor = Executor(model: model)
         var exitsSeen = 0
-        for (index, plan) in ([["name": "dense"]] + Self.cnnPlans).enumerated() {
+        for (index, plan) in ([["name": "dense"]] + plans).enumerated() {
             var output: [Float] = []
             let report = try executor.run(plan: index, input: x, batch: batch, output: &output)
             for b in 0..<batch {
-                let expected = referenceCNN(Array(x[(b * 64)..<((b + 1) * 64)]), tensors: byName, plan: plan)
+                let expected = referenceCNN(Array(x[(b * 100)..<((b + 1) * 100)]), tensors: byName, plan: plan)
                 expectClose(output[(b * 10)..<((b + 1) * 10)], expected.logits, "plan \(index) sample \(b)")
                 #expect(report.exited[b] == expected.exited, "plan \(index) sample \(b) exit")
             }
@@ -89,11 +98,11 @@ import ZenithJSON
             // Running the samples one at a time gives the same answers as the batch.
             for b in 0..<batch {
                 var single: [Float] = []
-                _ = try executor.run(plan: index, input: Array(x[(b * 64)..<((b + 1) * 64)]), batch: 1, output: &single)
+                _ = try executor.run(plan: index, input: Array(x[(b * 100)..<((b + 1) * 100)]), batch: 1, output: &single)
                 expectClose(single[0..<10], Array(output[(b * 10)..<((b + 1) * 10)]), "plan \(index) sample \(b) alone")
             }
         }
-        #expect(exitsSeen > 0 && exitsSeen < 2 * batch, "the threshold should split the batch, so both paths run")
+        #expect(exitsSeen == batch, "two exit plans, each exiting half of the batch")
     }
 
     @Test func mlpPlansMatchTheReference() throws {

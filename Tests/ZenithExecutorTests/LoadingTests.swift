@@ -23,7 +23,7 @@ import ZenithJSON
         #expect(error?.reason.contains(reason) == true, "reason: \(String(describing: error))", sourceLocation: sourceLocation)
     }
 
-    let config = SyntheticModels.cnnConfig(plans: ExecutorTests.cnnPlans)
+    let config = SyntheticModels.cnnConfig(plans: ExecutorTests.cnnPlans())
     let tensors = SyntheticModels.cnnTensors()
 
     @Test func loadsAValidFolder() throws {
@@ -81,7 +81,7 @@ import ZenithJSON
     @Test func weightOfTheWrongShape() throws {
         var changed = tensors
         changed[2] = ("c2.weight", [6, 5, 3, 3], [Float](repeating: 0, count: 270))
-        try expectError(file: "1/model.safetensors", reason: "'c2.weight' should be [out, 4, k, k], found [6, 5, 3, 3]") {
+        try expectError(file: "1/model.safetensors", reason: "'c2.weight' should be [out, 8, k, k], found [6, 5, 3, 3]") {
             try $0.write(config: config, tensors: changed)
         }
     }

@@ -59,7 +59,7 @@ enum SyntheticModels {
     static func cnnConfig(plans: [JSONValue]) -> JSONValue {
         [
             "name": "tiny-cnn", "max_batch_size": 8, "labels": "labels.txt",
-            "inputs": [["name": "input", "datatype": "FP32", "dims": [1, 8, 8]]],
+            "inputs": [["name": "input", "datatype": "FP32", "dims": [1, 10, 10]]],
             "outputs": [["name": "logits", "datatype": "FP32", "dims": [10]]],
             "network": [
                 "layers": [
@@ -92,11 +92,12 @@ enum SyntheticModels {
             return rows
         }
         return [
-            ("c1.weight", [4, 1, 3, 3], random.floats(36, scale: 0.5)), ("c1.bias", [4], random.floats(4, scale: 0.1)),
-            ("c2.weight", [6, 4, 3, 3], random.floats(216, scale: 0.3)), ("c2.bias", [6], random.floats(6, scale: 0.1)),
+            // c2 has 8 inputs on a 5x5 plane: Winograd with partial tiles; c3 has stride 2: im2col.
+            ("c1.weight", [8, 1, 3, 3], random.floats(72, scale: 0.5)), ("c1.bias", [8], random.floats(8, scale: 0.1)),
+            ("c2.weight", [6, 8, 3, 3], random.floats(432, scale: 0.3)), ("c2.bias", [6], random.floats(6, scale: 0.1)),
             ("c3.weight", [8, 6, 3, 3], random.floats(432, scale: 0.3)), ("c3.bias", [8], random.floats(8, scale: 0.1)),
             ("fc.weight", [10, 8], random.floats(80, scale: 0.5)), ("fc.bias", [10], random.floats(10, scale: 0.1)),
-            ("b1.weight", [10, 64], random.floats(640, scale: 0.5)), ("b1.bias", [10], random.floats(10, scale: 0.1)),
+            ("b1.weight", [10, 200], random.floats(2000, scale: 0.3)), ("b1.bias", [10], random.floats(10, scale: 0.1)),
             ("importance.c2", [10, 6], table(6)), ("importance.c3", [10, 8], table(8)),
         ]
     }
