@@ -29,6 +29,7 @@ let package = Package(
 
         .target(name: "ZenithCore"),
         .target(name: "ZenithJSON", dependencies: ["CJSONC"]),
+        .target(name: "ZenithControl", dependencies: ["ZenithCore"]),
         .target(
             name: "ZenithExecutor",
             dependencies: ["ZenithCore", "ZenithJSON", "CBLAS"]),
@@ -63,6 +64,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
+        .testTarget(name: "ZenithControlTests", dependencies: ["ZenithControl", "ZenithCore"]),
         .testTarget(name: "ZenithExecutorTests", dependencies: ["ZenithExecutor", "ZenithCore", "ZenithData"]),
         .testTarget(name: "ZenithDataTests", dependencies: ["ZenithData"]),
         .testTarget(

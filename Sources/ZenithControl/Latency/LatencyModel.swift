@@ -1,0 +1,109 @@
+/// Predicted execution time per plan and batch size, learned from the machine it runs on.
+///
+/// Three layers, each correcting the one before:
+/// 1. the **profile** (`PlanProfile.latencyMicros`), measured offline, perhaps on another machine;
+/// 2. **calibration** at start-up: a measured warm-up sample for (plan, batch) replaces the profiled
+///    point (further samples for the same point are averaged in), and the plan's other profiled
+///    points are scaled by the plan's mean measured/profiled ratio, so one warm-up batch size is
+///    enough to move the whole curve;
+/// 3. **online correction**: an exponentially weighted moving average, per plan, of
+///    measured / calibrated time over executed batches, which multiplies every prediction of that
+///    plan. It follows slow drift and co-located load without forgetting the curve's shape.
+public struct LatencyModel: Sendable, Equatable {
+    /// A profiled or calibrated point of one plan's curve, in microseconds.
+    private struct Point: Sendable, Equatable {
+        var prior: Double?
+        var measured: Double?
+        var samples = 0
+    }
+
+    /// Weight of the newest sample in the online correction, in (0, 1].
+    public let smoothing: Double
+    private var points: [[Int: Point]]
+    private var curves: [LatencyCurve]
+    private var corrections: [Double]
+
+    /// Starts from the profile's latency priors, uncorrected.
+    ///
+    /// - Parameters:
+    ///   - profile: the model's plans.
+    ///   - smoothing: weight of each new measurement in the online correction (clamped to 0.01–1).
+    public init(profile: ModelProfile, smoothing: Double = 0.2) {
+        self.smoothing = min(max(smoothing.isFinite ? smoothing : 0.2, 0.01), 1)
+        points = profile.plans.map { plan in plan.latencyMicros.mapValues { Point(prior: $0) } }
+        curves = profile.plans.map { LatencyCurve(points: $0.latencyMicros) }
+        corrections = Array(repeating: 1, count: profile.plans.count)
+    }
+
+    /// Number of plans the model knows.
+    public var planCount: Int { curves.count }
+
+    /// Predicted execution time of `plan` (an index into `ModelProfile.plans`) for `batch` requests, µs.
+    public func predictedMicros(plan: Int, batch: Int) -> Double {
+        calibratedMicros(plan: plan, batch: batch) * corrections[plan]
+    }
+
+    /// Predicted execution time in nanoseconds, rounded up and at least 1.
+    public func predictedNanos(plan: Int, batch: Int) -> UInt64 {
+        max(UInt64.nanoseconds((predictedMicros(plan: plan, batch: batch) * 1_000).rounded(.up), scale: 1) ?? .max, 1)
+    }
+
+    /// The calibrated curve's time for (plan, batch), without the online correction, µs.
+    public func calibratedMicros(plan: Int, batch: Int) -> Double {
+        curves[plan].micros(batch: max(batch, 1))
+    }
+
+    /// The online correction factor of `plan`: measured / calibrated, smoothed (1 = as calibrated).
+    public func correction(plan: Int) -> Double { corrections[plan] }
+
+    /// Feeds a warm-up measurement taken at start-up.
+    ///
+    /// The first sample for (plan, batch) replaces the profiled time there; later samples for the same
+    /// point are averaged with it. The plan's profiled points that have no sample of their own move by
+    /// the plan's measured/profiled ratio. The plan's online correction restarts at 1, since the
+    /// calibration is the newer evidence.
+    /// - Parameters:
+    ///   - plan: index into `ModelProfile.plans`.
+    ///   - batch: the batch size that was run, at least 1.
+    ///   - measuredNanos: its execution time.
+    /// - Returns: `false` (and changes nothing) for an unknown plan, a batch below 1 or a zero time.
+    @discardableResult
+    public mutating func calibrate(plan: Int, batch: Int, measuredNanos: UInt64) -> Bool {
+        guard points.indices.contains(plan), batch >= 1, measuredNanos > 0 else { return false }
+        let micros = Double(measuredNanos) / 1_000
+        var point = points[plan][batch] ?? Point()
+        point.measured = ((point.measured ?? 0) * Double(point.samples) + micros) / Double(point.samples + 1)
+        point.samples += 1
+        points[plan][batch] = point
+        rebuildCurve(plan: plan)
+        corrections[plan] = 1
+        return true
+    }
+
+    /// Feeds the measured execution time of a batch the server ran, for the online correction.
+    ///
+    /// The correction moves toward measured / calibrated by `smoothing`; one sample is limited to a
+    /// factor of 4 either way of the current correction, so a single stall (a page fault storm, a
+    /// descheduled thread) cannot make every plan look infeasible, while a machine that really is
+    /// slower is still followed within a few batches.
+    /// - Returns: `false` (and changes nothing) for an unknown plan, a batch below 1 or a zero time.
+    @discardableResult
+    public mutating func record(plan: Int, batch: Int, measuredNanos: UInt64) -> Bool {
+        guard corrections.indices.contains(plan), batch >= 1, measuredNanos > 0 else { return false }
+        let ratio = Double(measuredNanos) / 1_000 / calibratedMicros(plan: plan, batch: batch)
+        let current = corrections[plan]
+        let bounded = min(max(ratio, current / 4), current * 4)
+        corrections[plan] = (1 - smoothing) * current + smoothing * bounded
+        return true
+    }
+
+    private mutating func rebuildCurve(plan: Int) {
+        let planPoints = points[plan]
+        let ratios = planPoints.values.compactMap { point -> Double? in
+            guard let prior = point.prior, let measured = point.measured else { return nil }
+            return measured / prior
+        }
+        let scale = ratios.isEmpty ? 1 : ratios.reduce(0, +) / Double(ratios.count)
+        curves[plan] = LatencyCurve(points: planPoints.mapValues { $0.measured ?? ($0.prior ?? 0) * scale })
+    }
+}

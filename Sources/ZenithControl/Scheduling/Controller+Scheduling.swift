@@ -1,0 +1,76 @@
+extension Controller {
+    /// Decides what to do next: expire requests, start a batch, or wait.
+    ///
+    /// In this order: requests past their expiry leave the queue first (`.expire`), so no compute is
+    /// spent on them; with no idle worker or no request, `.wait` for the next expiry or `.idle`; a head
+    /// that no plan can serve in time is expired under the reject policy; otherwise the next batch and
+    /// its plan are chosen (`PlanSelector`) and, unless the batching delay applies, dispatched (`.run`).
+    ///
+    /// Batching delay: when the whole queue fits in the batch and the batch is below the size limit,
+    /// the batch waits for company until its oldest member has waited `maxQueueDelayNanos`, but never
+    /// past the last instant at which the chosen plan still finishes by the batch's earliest deadline.
+    public mutating func nextAction(now: Instant) -> SchedulingAction {
+        let expired = queue.removeExpired(now: now)
+        if !expired.isEmpty {
+            return .expire(
+                expired.map { request in
+                    let timedOut = request.targets.timeout.map { $0 <= now } ?? false
+                    return ExpiredRequest(
+                        id: request.id, reason: timedOut ? .timedOut : .deadlinePassed,
+                        queueNanos: now.nanoseconds(since: request.targets.arrival))
+                })
+        }
+        guard let worker = workers.firstFree, !queue.isEmpty else { return waitForExpiry() }
+
+        let selector = PlanSelector(
+            costs: costs, maxBatchSize: configuration.maxBatchSize, lookAheadLimit: configuration.lookAheadLimit,
+            now: now)
+        let pool = queue.prefix(configuration.maxBatchSize + configuration.lookAheadLimit)
+        switch selector.select(from: pool, otherWorkersFreeAt: workers.freeAt(now: now, excluding: worker)) {
+        case .unreachable(let head):
+            queue.remove(head.id)
+            return .expire([
+                ExpiredRequest(
+                    id: head.id, reason: .deadlineUnreachable, queueNanos: now.nanoseconds(since: head.targets.arrival))
+            ])
+        case .batch(let members, let plan, let choice):
+            let predicted = costs.nanos(plan, batch: members.count)
+            if choice != .bestEffort, members.count < configuration.maxBatchSize, members.count == queue.count {
+                let oldest = members.map(\.targets.arrival).min()!
+                let earliestDeadline = members.map(\.targets.deadline).min()!
+                let waitUntil = min(
+                    oldest.advanced(by: configuration.maxQueueDelayNanos), earliestDeadline.retreated(by: predicted))
+                if now < waitUntil { return .wait(until: min(waitUntil, queue.nextExpiry ?? .distantFuture)) }
+            }
+            return .run(dispatch(members, plan: plan, choice: choice, predicted: predicted, on: worker, now: now))
+        }
+    }
+
+    private func waitForExpiry() -> SchedulingAction {
+        queue.nextExpiry.map { .wait(until: $0) } ?? .idle
+    }
+
+    /// Takes `members` off the queue and marks `worker` busy with them.
+    private mutating func dispatch(
+        _ members: [QueuedRequest], plan: Int, choice: PlanChoice, predicted: UInt64, on worker: Int, now: Instant
+    ) -> Batch {
+        let id = BatchID(nextBatchID)
+        nextBatchID += 1
+        let completion = now.advanced(by: predicted)
+        for member in members { queue.remove(member.id) }
+        workers.start(
+            WorkerPool.Job(batch: id, plan: plan, size: members.count, startedAt: now, predictedEnd: completion),
+            on: worker)
+        return Batch(
+            id: id, worker: worker, plan: profile.plans[plan], choice: choice,
+            members: members.map { request in
+                let meets = completion <= request.targets.deadline
+                return BatchMember(
+                    id: request.id, arrival: request.targets.arrival, deadline: request.targets.deadline,
+                    accuracyTarget: request.targets.accuracyTarget,
+                    queueNanos: now.nanoseconds(since: request.targets.arrival), predictedToMeetDeadline: meets,
+                    bestEffort: request.admittedBestEffort || !meets)
+            },
+            startedAt: now, predictedNanos: predicted, predictedCompletion: completion)
+    }
+}

@@ -1,0 +1,76 @@
+/// The controller of one model: admission, the deadline queue, batching, plan selection and the
+/// latency model, as a state machine without I/O (ARCHITECTURE.md §1, steps 2–4).
+///
+/// The server owns one per model (behind whatever isolation it uses) and drives it:
+/// - `submit(id:requested:now:)` when a request arrives — admit, reject or refuse it;
+/// - `nextAction(now:)` after every submission and completion, and at the instant a `.wait` names,
+///   until it answers `.wait` or `.idle` — run a batch, expire requests, or wait;
+/// - `completed(_:measuredNanos:now:)` (or `failed(_:)`) when a worker finishes a batch.
+///
+/// Time is whatever monotonic clock the server reads, passed in as `now`; tests pass numbers.
+public struct Controller: Sendable {
+    /// The model's plans, dense first.
+    public let profile: ModelProfile
+    public let configuration: ControllerConfiguration
+    /// The operator's policy; replace it with `setPolicy(_:)`.
+    public internal(set) var policy: SLOPolicy
+    /// Execution time predictions, calibrated at start-up and corrected online.
+    public internal(set) var latency: LatencyModel {
+        didSet { costs = PlanCosts(plans: profile.plans, latency: latency, maxBatchSize: configuration.maxBatchSize) }
+    }
+    /// The admitted requests not yet dispatched or expired.
+    public internal(set) var queue = DeadlineQueue()
+    var workers: WorkerPool
+    var nextBatchID: UInt64 = 0
+    /// `latency`'s predictions, tabled per batch size.
+    private(set) var costs: PlanCosts
+
+    /// - Parameters:
+    ///   - profile: the model's plans.
+    ///   - configuration: workers and batching limits.
+    ///   - policy: the operator's initial policy.
+    ///   - latency: a latency model to start from (for instance one calibrated by a previous
+    ///     controller); the profile's priors by default.
+    public init(
+        profile: ModelProfile, configuration: ControllerConfiguration, policy: SLOPolicy,
+        latency: LatencyModel? = nil
+    ) {
+        self.profile = profile
+        self.configuration = configuration
+        self.policy = policy
+        let latency = latency ?? LatencyModel(profile: profile)
+        self.latency = latency
+        self.workers = WorkerPool(count: configuration.workers)
+        self.costs = PlanCosts(plans: profile.plans, latency: latency, maxBatchSize: configuration.maxBatchSize)
+    }
+
+    /// Requests waiting in the queue.
+    public var queueDepth: Int { queue.count }
+
+    /// Workers running a batch.
+    public var busyWorkers: Int { workers.busyCount }
+
+    /// Per worker, the predicted end of the batch it runs, or `nil` when it is idle.
+    public var workerBusyUntil: [Instant?] { workers.jobs.map { $0?.predictedEnd } }
+
+    /// Replaces the operator's policy from the next submitted request on.
+    ///
+    /// - Throws: the first target of the policy that no plan of this model could meet; the policy
+    ///   in force is then kept.
+    public mutating func setPolicy(_ policy: SLOPolicy) throws(InvalidTarget) {
+        if let invalid = policy.firstInvalidTarget(bestAccuracy: profile.bestAccuracy) { throw invalid }
+        self.policy = policy
+    }
+
+    /// Feeds a start-up warm-up measurement to the latency model (`LatencyModel.calibrate`).
+    @discardableResult
+    public mutating func calibrate(plan: Int, batch: Int, measuredNanos: UInt64) -> Bool {
+        latency.calibrate(plan: plan, batch: batch, measuredNanos: measuredNanos)
+    }
+
+    /// Removes a queued request whose client has gone away; `false` if it is not queued.
+    @discardableResult
+    public mutating func cancel(_ id: RequestID) -> Bool {
+        queue.remove(id) != nil
+    }
+}

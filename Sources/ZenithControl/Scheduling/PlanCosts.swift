@@ -1,0 +1,55 @@
+/// The model's plans priced by the latency model: the questions selection and admission ask.
+///
+/// Predictions for batch sizes up to the limit are tabled when the latency model changes, since
+/// selection and admission ask for them many times per decision.
+struct PlanCosts: Sendable {
+    let plans: [PlanProfile]
+    private let latency: LatencyModel
+    /// `table[plan][batch - 1]`, nanoseconds.
+    private let table: [[UInt64]]
+
+    init(plans: [PlanProfile], latency: LatencyModel, maxBatchSize: Int) {
+        self.plans = plans
+        self.latency = latency
+        table = plans.indices.map { plan in (1...maxBatchSize).map { latency.predictedNanos(plan: plan, batch: $0) } }
+    }
+
+    func nanos(_ plan: Int, batch: Int) -> UInt64 {
+        batch >= 1 && batch <= table[plan].count ? table[plan][batch - 1] : latency.predictedNanos(plan: plan, batch: batch)
+    }
+
+    func accuracy(_ plan: Int) -> Double { plans[plan].expectedAccuracy }
+
+    /// The fastest plan whose expected accuracy is at least `accuracy`, for a batch of `batch`;
+    /// the more accurate one on equal time. `nil` only if the target is above every plan.
+    func fastestPlan(meeting accuracy: Double, batch: Int) -> Int? {
+        var best: (plan: Int, nanos: UInt64)?
+        for plan in plans.indices where self.accuracy(plan) >= accuracy {
+            let nanos = nanos(plan, batch: batch)
+            if let current = best,
+                nanos > current.nanos || (nanos == current.nanos && self.accuracy(plan) <= self.accuracy(current.plan))
+            {
+                continue
+            }
+            best = (plan, nanos)
+        }
+        return best?.plan
+    }
+
+    /// Plans meeting `accuracy` that, started at `now`, finish a batch of `batch` by `deadline`:
+    /// most accurate first, the faster one first on equal accuracy.
+    func fittingPlans(accuracy: Double, deadline: Instant, batch: Int, now: Instant) -> [Int] {
+        plans.indices
+            .filter { self.accuracy($0) >= accuracy && now.advanced(by: nanos($0, batch: batch)) <= deadline }
+            .sorted { a, b in
+                self.accuracy(a) != self.accuracy(b)
+                    ? self.accuracy(a) > self.accuracy(b) : nanos(a, batch: batch) < nanos(b, batch: batch)
+            }
+    }
+
+    /// Whether some plan could serve `request` alone, started at `now`, by its deadline.
+    func canServeAlone(_ request: QueuedRequest, now: Instant) -> Bool {
+        guard let plan = fastestPlan(meeting: request.targets.accuracyTarget, batch: 1) else { return false }
+        return now.advanced(by: nanos(plan, batch: 1)) <= request.targets.deadline
+    }
+}

@@ -1,0 +1,152 @@
+import Testing
+import ZenithControl
+import ZenithCore
+
+@Suite struct AdmissionTests {
+    @Test func admitsWhenTheCheapestAccuratePlanFinishesBehindTheBacklog() {
+        var controller = makeController()
+        // dense takes 1 ms alone: two tight requests fit back to back, a third does not.
+        controller.admit(1, latencyMs: 2.5, accuracy: 0.9, at: ms(0))
+        controller.admit(2, latencyMs: 2.5, accuracy: 0.9, at: ms(0))
+        #expect(
+            controller.submit(id: 3, requested: RequestedSLO(latencyTargetMs: 2.5, accuracyTarget: 0.9), now: ms(0))
+                == .rejected(.sloInfeasible(retryAfterNanos: nanos(ms: 2))))
+        // A looser deadline waits its turn; a lower accuracy target admits the 350 µs plan.
+        controller.admit(4, latencyMs: 5, accuracy: 0.9, at: ms(0))
+        controller.admit(5, latencyMs: 2.5, accuracy: 0.85, at: ms(0))
+        #expect(controller.queueDepth == 4)
+    }
+
+    @Test func aTargetNoPlanMeetsEvenOnAnIdleServerGetsNoRetryAfter() {
+        var controller = makeController()
+        #expect(
+            controller.submit(id: 1, requested: RequestedSLO(latencyTargetMs: 0.5, accuracyTarget: 0.92), now: ms(0))
+                == .rejected(.sloInfeasible(retryAfterNanos: nil)))
+        controller.admit(2, latencyMs: 0.5, accuracy: 0.80, at: ms(0))  // tiny takes 0.2 ms
+        #expect(AdmissionDecision.Rejection.sloInfeasible(retryAfterNanos: nil).reason == "slo_infeasible")
+    }
+
+    @Test func theBestEffortPolicyAdmitsAndFlagsAndServesWithTheFastestAccuratePlan() throws {
+        var controller = makeController(maxBatchSize: 2, policy: policy(.bestEffort))
+        #expect(
+            controller.submit(id: 1, requested: RequestedSLO(latencyTargetMs: 0.5, accuracyTarget: 0.89), now: ms(0))
+                == .admitted(deadline: ms(0.5), bestEffort: true))
+        // A feasible request is admitted unflagged under the same policy.
+        controller.admit(2, latencyMs: 5, accuracy: 0.89, at: ms(0))
+        let batch = try controller.run(at: ms(0))
+        #expect(batch.plan.name == "mid" && batch.choice == .bestEffort && batch.ids == [1, 2])
+        #expect(batch.members.map(\.bestEffort) == [true, false])
+        #expect(batch.members.map(\.predictedToMeetDeadline) == [false, true])
+    }
+
+    @Test func aFullQueueRefusesWithTheTimeUntilTheNextBatchCompletes() throws {
+        var controller = makeController(policy: policy(maxQueueDepth: 2))
+        controller.admit(1, at: ms(0))
+        _ = try controller.run(at: ms(0))  // dense, 1 ms
+        controller.admit(2, at: ms(0.1))
+        controller.admit(3, at: ms(0.1))
+        let decision = controller.submit(id: 4, requested: RequestedSLO(), now: ms(0.25))
+        #expect(decision == .rejected(.queueFull(retryAfterNanos: 750_000)))
+        if case .rejected(let rejection) = decision { #expect(rejection.reason == "queue_full") }
+    }
+
+    @Test func busyWorkersDelayThePredictedCompletion() throws {
+        var controller = makeController(workers: 2)
+        controller.admit(1, at: ms(0))
+        controller.admit(2, accuracy: 0.85, at: ms(0))
+        #expect(controller.drainRuns(at: ms(0)).count == 2)  // both dense: busy until 1 ms
+        #expect(controller.busyWorkers == 2 && controller.workerBusyUntil == [ms(1), ms(1)])
+        #expect(
+            controller.submit(id: 3, requested: RequestedSLO(latencyTargetMs: 1.5, accuracyTarget: 0.92), now: ms(0))
+                == .rejected(.sloInfeasible(retryAfterNanos: nanos(ms: 1))))
+        controller.admit(4, latencyMs: 2, accuracy: 0.92, at: ms(0))
+    }
+
+    @Test func aHigherPriorityRequestIsNotHeldBackByLowerPriorityBacklog() {
+        var controller = makeController()
+        for id in 1...5 as ClosedRange<UInt64> { controller.admit(RequestID(id), latencyMs: 10, accuracy: 0.92, at: ms(0)) }
+        // At priority 3 a 1.5 ms target waits behind five dense requests of the default level 2,
+        // although its deadline is earlier; at priority 1 it goes first.
+        let lowPriority = controller.submit(
+            id: 6, requested: RequestedSLO(latencyTargetMs: 1.5, accuracyTarget: 0.92, priority: 3), now: ms(0))
+        // The forecast stops once the backlog alone passes the deadline: Retry-After is a lower bound.
+        guard case .rejected(.sloInfeasible(let retry?)) = lowPriority, retry >= nanos(ms: 1.5) else {
+            Issue.record("expected slo_infeasible with Retry-After, got \(lowPriority)")
+            return
+        }
+        controller.admit(7, latencyMs: 1.5, accuracy: 0.92, priority: 1, at: ms(0))
+    }
+
+    @Test func expiredRequestsAheadCostNothing() {
+        var controller = makeController(policy: SLOPolicy(infeasiblePolicy: .reject, priorityLevels: 1, defaultPriorityLevel: 1))
+        controller.admit(1, latencyMs: 1, at: ms(0))
+        controller.admit(2, latencyMs: 1.2, at: ms(0))
+        // At 1.1 ms request 1 has expired (not yet removed); only request 2 is ahead.
+        controller.admit(3, latencyMs: 1.3, accuracy: 0.92, at: ms(1.1))
+    }
+
+    /// Admission refuses a request as infeasible exactly when no choice of plans for the batches up to
+    /// and including its own would finish it by its deadline (brute force over every assignment).
+    @Test(arguments: 0..<12) func rejectsAsInfeasibleOnlyWhenNoPlanCouldMeetTheTarget(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let accuracies: [Double?] = [nil, 0.8, 0.85, 0.89, 0.92]
+        var outcomes: [Bool: Int] = [:]
+        for _ in 0..<40 {
+            let workers = Int.random(in: 1...3, using: &random)
+            let maxBatch = Int.random(in: 1...4, using: &random)
+            var controller = makeController(
+                workers: workers, maxBatchSize: maxBatch, policy: SLOPolicy(infeasiblePolicy: .bestEffort))
+            for id in 0..<UInt64.random(in: 0...6, using: &random) {
+                let requested = RequestedSLO(
+                    latencyTargetMs: Double(Int.random(in: 1...12, using: &random)),
+                    accuracyTarget: accuracies.randomElement(using: &random)!, priority: UInt64.random(in: 1...3, using: &random))
+                guard case .admitted = controller.submit(id: RequestID(id), requested: requested, now: ms(0)) else {
+                    Issue.record("best-effort policy refused a request")
+                    return
+                }
+                if Bool.random(using: &random) { _ = controller.nextAction(now: ms(0)) }
+            }
+            let now = ms(Double(Int.random(in: 0...2, using: &random)) / 2)
+            try controller.setPolicy(SLOPolicy(infeasiblePolicy: .reject))
+            let probe = RequestedSLO(
+                latencyTargetMs: Double(Int.random(in: 1...12, using: &random)) / 2,
+                accuracyTarget: accuracies.randomElement(using: &random)!, priority: UInt64.random(in: 1...3, using: &random))
+
+            let feasible = Self.bruteForceFeasible(probe, controller: controller, now: now)
+            let decision = controller.submit(id: 1000, requested: probe, now: now)
+            switch decision {
+            case .admitted(_, let bestEffort): #expect(feasible && !bestEffort, "admitted \(probe) at \(now)")
+            case .rejected(.sloInfeasible): #expect(!feasible, "rejected \(probe) at \(now)")
+            default: Issue.record("unexpected \(decision)")
+            }
+            outcomes[feasible, default: 0] += 1
+        }
+        // Both outcomes occur, so the comparison means something.
+        #expect(outcomes[true, default: 0] > 0 && outcomes[false, default: 0] > 0)
+    }
+
+    /// Every assignment of plans (each meeting its batch's targets) to the batches ahead of the probe
+    /// and its own, scheduled on the worker that frees first.
+    static func bruteForceFeasible(_ probe: RequestedSLO, controller: Controller, now: Instant) -> Bool {
+        let priority = UInt32(probe.priority!)
+        let deadline = now.advanced(by: nanos(ms: probe.latencyTargetMs!))
+        let ahead = controller.queue.prefix(.max).filter {
+            ($0.targets.priority, $0.targets.deadline) <= (priority, deadline)
+        }
+        let targets = ahead.map(\.targets.accuracyTarget) + [probe.accuracyTarget ?? 0]
+        let maxBatch = controller.configuration.maxBatchSize
+        let batches = stride(from: 0, to: targets.count, by: maxBatch).map { Array(targets[$0..<min($0 + maxBatch, targets.count)]) }
+        let freeAt = controller.workerBusyUntil.map { max($0 ?? now, now).nanoseconds }
+
+        func search(_ index: Int, _ freeAt: [UInt64]) -> Bool {
+            let worker = freeAt.indices.min { freeAt[$0] < freeAt[$1] }!
+            for plan in Plans.all.indices where Plans.all[plan].accuracy >= batches[index].max()! {
+                var next = freeAt
+                next[worker] += UInt64(Plans.micros(plan, batch: batches[index].count) * 1_000)
+                if index == batches.count - 1 ? next[worker] <= deadline.nanoseconds : search(index + 1, next) { return true }
+            }
+            return false
+        }
+        return search(0, freeAt)
+    }
+}
