@@ -29,10 +29,12 @@ public final class Executor {
         let activation = max(model.maxActivation, model.inputElementCount) * self.maxBatch
         buffers = (0..<4).map { _ in .allocate(capacity: activation) }
         // Convolutions run in chunks of samples sized to these budgets, one sample at the least.
-        columns = .allocate(capacity: max(Self.columnBudget, Self.winogradBudget, model.maxColumns, model.maxWinograd))
-        products = .allocate(capacity: max(Self.winogradBudget, model.maxWinograd))
+        let winograd = max(Self.winogradBudget, model.maxWinograd) + Self.winogradSkew
+        columns = .allocate(capacity: max(Self.columnBudget, model.maxColumns, winograd))
+        products = .allocate(capacity: winograd)
         packed = .allocate(capacity: max(1, model.maxWeights))
-        vector = .allocate(capacity: max(1, model.maxActivation))
+        // One output vector of a layer, or Winograd's four output positions per tile of a plane.
+        vector = .allocate(capacity: max(1, model.maxActivation, 4 * model.maxTiles))
         // Top-k values, or one zero-bordered plane for Winograd's input tiles.
         scratch = .allocate(capacity: max(1, model.maxActivation, model.maxPaddedPlane))
         selection = .allocate(capacity: max(1, model.maxActivation))
@@ -66,37 +68,58 @@ public final class Executor {
         }
         let compiled = model.plans[plan]
         var exited = [Bool](repeating: false, count: batch)
+        // Depth-first over groups of samples whose activations stay in L2 from layer to layer;
+        // for the MLP (a few KiB per sample) a group is the whole batch, so GEMMs keep their width.
+        let group = max(1, Self.activationBudget / max(1, model.maxActivation))
         input.withUnsafeBufferPointer { inputBuffer in
             output.withUnsafeMutableBufferPointer { out in
-                let x = load(inputBuffer.baseAddress!, batch: batch, into: 0)
-                guard compiled.usesBranch, let branchAfter = model.branchAfter else {
-                    let logits = runTrunk(model.trunk.indices, x, plan: compiled, pair: (0, 1))
-                    store(logits, samples: Array(0..<batch), into: out.baseAddress!)
-                    return
-                }
-                let atBranch = runTrunk(0..<(branchAfter + 1), x, plan: compiled, pair: (0, 1))
-                let remaining = runBranch(atBranch, plan: compiled, exited: &exited, into: out.baseAddress!)
-                guard !remaining.isEmpty else { return }
-                let rest = (branchAfter + 1)..<model.trunk.count
-                if compiled.filterLayers.isEmpty {
-                    let other = atBranch.buffer == 0 ? 1 : 0
-                    let compacted = gatherSamples(atBranch, samples: remaining, into: other)
-                    let logits = runTrunk(rest, compacted, plan: compiled, pair: (other, atBranch.buffer))
-                    store(logits, samples: remaining, into: out.baseAddress!)
-                } else {
-                    // Each sample has its own filter subsets, so the rest of the trunk runs per sample.
-                    for sample in remaining {
-                        let subsets = filterSubsets(plan: compiled, sample: sample)
-                        let single = gatherSamples(atBranch, samples: [sample], into: 2)
-                        let logits = runTrunk(rest, single, plan: compiled, pair: (2, 3), subsets: subsets)
-                        store(logits, samples: [sample], into: out.baseAddress!)
-                    }
+                var first = 0
+                while first < batch {
+                    let count = min(group, batch - first)
+                    let groupExits = runGroup(
+                        compiled, input: inputBuffer.baseAddress! + first * model.inputElementCount, batch: count,
+                        output: out.baseAddress! + first * model.classCount)
+                    for (i, e) in groupExits.enumerated() { exited[first + i] = e }
+                    first += count
                 }
             }
         }
         let elapsed = ContinuousClock.now - start
         let nanoseconds = UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
         return ExecutionReport(plan: plan, exited: exited, computeNanoseconds: nanoseconds, multiplyAdds: multiplyAdds)
+    }
+
+    /// Floats of one activation buffer per group of samples (1 MiB).
+    static let activationBudget = 256 * 1024
+
+    /// Runs one group of samples through the plan; returns which samples exited at the branch.
+    private func runGroup(_ compiled: CompiledPlan, input: UnsafePointer<Float>, batch: Int, output: UnsafeMutablePointer<Float>) -> [Bool] {
+        var exited = [Bool](repeating: false, count: batch)
+        let x = load(input, batch: batch, into: 0)
+        guard compiled.usesBranch, let branchAfter = model.branchAfter else {
+            let logits = runTrunk(model.trunk.indices, x, plan: compiled, pair: (0, 1))
+            store(logits, samples: Array(0..<batch), into: output)
+            return exited
+        }
+        let atBranch = runTrunk(0..<(branchAfter + 1), x, plan: compiled, pair: (0, 1))
+        let remaining = runBranch(atBranch, plan: compiled, exited: &exited, into: output)
+        guard !remaining.isEmpty else { return exited }
+        let rest = (branchAfter + 1)..<model.trunk.count
+        if compiled.filterLayers.isEmpty {
+            let other = atBranch.buffer == 0 ? 1 : 0
+            let compacted = gatherSamples(atBranch, samples: remaining, into: other)
+            let logits = runTrunk(rest, compacted, plan: compiled, pair: (other, atBranch.buffer))
+            store(logits, samples: remaining, into: output)
+        } else {
+            // Each sample has its own filter subsets, so the rest of the trunk runs per sample.
+            for sample in remaining {
+                let subsets = filterSubsets(plan: compiled, sample: sample)
+                let single = gatherSamples(atBranch, samples: [sample], into: 2)
+                let logits = runTrunk(rest, single, plan: compiled, pair: (2, 3), subsets: subsets)
+                store(logits, samples: [sample], into: output)
+            }
+        }
+        return exited
     }
 
     /// Branch logits of the batch being run, `[classes][batch]`, kept for filter selection.
@@ -223,3 +246,4 @@ public final class Executor {
         return result
     }
 }
+

@@ -27,7 +27,9 @@ public final class Model: Sendable {
     let maxWeights: Int
     /// Largest per-sample Winograd working set (transformed inputs plus products), in floats.
     let maxWinograd: Int
-    /// Largest zero-bordered plane Winograd cuts its input tiles from.
+    /// Most Winograd tiles in one plane.
+    let maxTiles: Int
+    /// Largest zero-bordered plane Winograd cuts its input tiles from, with its row scratch.
     let maxPaddedPlane: Int
 
     public var name: String { config.name }
@@ -140,9 +142,14 @@ public final class Model: Sendable {
             if case .conv(let c) = layer, c.winograd != nil { return 16 * (c.inChannels + c.outChannels) * c.winogradTiles }
             return 0
         }.max() ?? 0
+        self.maxTiles = allLayers.map { layer in
+            guard case .conv(let c) = layer, c.winograd != nil else { return 0 }
+            return c.winogradTiles
+        }.max() ?? 0
         self.maxPaddedPlane = allLayers.map { layer in
             guard case .conv(let c) = layer, c.winograd != nil else { return 0 }
-            return (c.outHeight + 3) * (c.outWidth + 3)
+            // The padded plane, then four rows of Bᵀ d.
+            return (c.outHeight + 3) * (c.outWidth + 3) + 4 * (c.outWidth + 3)
         }.max() ?? 0
         self.maxWeights = allLayers.map { layer in
             switch layer {

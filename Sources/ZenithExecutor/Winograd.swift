@@ -40,8 +40,16 @@ enum Winograd {
 }
 
 extension Executor {
-    /// Floats of transformed inputs plus products per chunk of samples (~2 MiB: stays in L2).
-    static let winogradBudget = 512 * 1024
+    /// Floats of transformed inputs plus products per chunk of samples (1 MiB, so a chunk stays in L2).
+    static let winogradBudget = 256 * 1024
+
+    /// Distance in floats between consecutive ξ matrices of `count` floats. A multiple of 4 KiB
+    /// would put all 16 streams of a tile transform in one L1 set (12 ways) and thrash it, so the
+    /// stride is rounded to 4 KiB and skewed by one cache line.
+    static func skewedStride(_ count: Int) -> Int { (count + 1023) / 1024 * 1024 + 16 }
+
+    /// Extra floats the skew can add over 16 matrices.
+    static let winogradSkew = 16 * (1024 + 16)
 
     /// Samples per chunk for a layer, so that its transformed inputs and products fit the budget.
     static func winogradChunk(_ conv: ConvLayer, batch: Int) -> Int {
@@ -79,15 +87,16 @@ extension Executor {
             while first < act.batch {
                 let count = min(chunk, act.batch - first)
                 let n = count * tiles
-                transformInputTiles(act, samples: first..<(first + count), height: h, width: w)
+                let (vStride, mStride) = (Self.skewedStride(inStored * n), Self.skewedStride(outStored * n))
+                transformInputTiles(act, samples: first..<(first + count), height: h, width: w, xiStride: vStride)
                 for xi in 0..<16 {
                     BLAS.gemm(
                         m: outStored, n: n, k: inStored, a: weights + xi * matrixStride, lda: ldu,
-                        b: columns + xi * inStored * n, ldb: n, beta: 0, c: products + xi * outStored * n, ldc: n)
+                        b: columns + xi * vStride, ldb: n, beta: 0, c: products + xi * mStride, ldc: n)
                 }
                 transformOutputTiles(
                     conv, channels: outStored, filters: filters, samples: first..<(first + count), batch: act.batch,
-                    height: h, width: w, into: out)
+                    height: h, width: w, xiStride: mStride, into: out)
                 first += count
             }
         }
@@ -96,7 +105,11 @@ extension Executor {
     }
 
     /// `V[ξ][c][b * tiles + t] = (Bᵀ d B)[ξ]` for every 4x4 input tile `d` (zero-padded by one).
-    private func transformInputTiles(_ act: Activation, samples: Range<Int>, height h: Int, width w: Int) {
+    ///
+    /// Per tile row, `Bᵀ d` runs over whole padded rows (shared by overlapping tiles, contiguous),
+    /// then `(Bᵀ d) B` per tile writes each ξ's values for the row contiguously: both loops
+    /// vectorise, where a tile at a time made 16 scattered scalar stores.
+    private func transformInputTiles(_ act: Activation, samples: Range<Int>, height h: Int, width w: Int, xiStride: Int) {
         let (tilesY, tilesX) = ((h + 1) / 2, (w + 1) / 2)
         let tiles = tilesY * tilesX
         let n = samples.count * tiles
@@ -105,42 +118,41 @@ extension Executor {
         let paddedWidth = 2 * tilesX + 2
         let paddedHeight = 2 * tilesY + 2
         let padded = scratch
+        let rows = scratch + paddedWidth * paddedHeight  // Bᵀ d for one tile row: 4 x paddedWidth
         padded.update(repeating: 0, count: paddedWidth * paddedHeight)
         for c in 0..<act.channels {
             for b in samples {
                 let plane = source + (c * act.batch + b) * h * w
                 for y in 0..<h {
-                    (padded + (y + 1) * paddedWidth + 1).update(from: plane + y * w, count: w)
+                    let (from, to) = (plane + y &* w, padded + ((y &+ 1) &* paddedWidth &+ 1))
+                    for x in 0..<w { to[x] = from[x] }  // rows of 7-28 floats: a loop beats a memcpy call
                 }
                 let base = columns + c * n + (b - samples.lowerBound) * tiles
-                let xiStride = act.channels * n
                 for ty in 0..<tilesY {
-                    for tx in 0..<tilesX {
-                        let d = UnsafePointer(padded + 2 * ty * paddedWidth + 2 * tx)
-                        let r0 = d, r1 = d + paddedWidth, r2 = d + 2 * paddedWidth, r3 = d + 3 * paddedWidth
-                        // Bᵀ d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3.
-                        let t00 = r0[0] - r2[0], t01 = r0[1] - r2[1], t02 = r0[2] - r2[2], t03 = r0[3] - r2[3]
-                        let t10 = r1[0] + r2[0], t11 = r1[1] + r2[1], t12 = r1[2] + r2[2], t13 = r1[3] + r2[3]
-                        let t20 = r2[0] - r1[0], t21 = r2[1] - r1[1], t22 = r2[2] - r1[2], t23 = r2[3] - r1[3]
-                        let t30 = r1[0] - r3[0], t31 = r1[1] - r3[1], t32 = r1[2] - r3[2], t33 = r1[3] - r3[3]
-                        // (Bᵀ d) B: the same combination of columns.
-                        let out = base + ty * tilesX + tx
-                        out[0 * xiStride] = t00 - t02
-                        out[1 * xiStride] = t01 + t02
-                        out[2 * xiStride] = t02 - t01
-                        out[3 * xiStride] = t01 - t03
-                        out[4 * xiStride] = t10 - t12
-                        out[5 * xiStride] = t11 + t12
-                        out[6 * xiStride] = t12 - t11
-                        out[7 * xiStride] = t11 - t13
-                        out[8 * xiStride] = t20 - t22
-                        out[9 * xiStride] = t21 + t22
-                        out[10 * xiStride] = t22 - t21
-                        out[11 * xiStride] = t21 - t23
-                        out[12 * xiStride] = t30 - t32
-                        out[13 * xiStride] = t31 + t32
-                        out[14 * xiStride] = t32 - t31
-                        out[15 * xiStride] = t31 - t33
+                    let r0 = UnsafePointer(padded + 2 * ty * paddedWidth)
+                    let (r1, r2, r3) = (r0 + paddedWidth, r0 + 2 * paddedWidth, r0 + 3 * paddedWidth)
+                    let (t0, t1, t2, t3) = (rows, rows + paddedWidth, rows + 2 * paddedWidth, rows + 3 * paddedWidth)
+                    // Bᵀ d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3.
+                    for x in 0..<paddedWidth {
+                        t0[x] = r0[x] - r2[x]
+                        t1[x] = r1[x] + r2[x]
+                        t2[x] = r2[x] - r1[x]
+                        t3[x] = r1[x] - r3[x]
+                    }
+                    // (Bᵀ d) B: the same combination of columns, for each of the four rows.
+                    for i in 0..<4 {
+                        let t = UnsafePointer(rows + i * paddedWidth)
+                        let o0 = base + (4 * i) * xiStride + ty * tilesX
+                        let (o1, o2, o3) = (o0 + xiStride, o0 + 2 * xiStride, o0 + 3 * xiStride)
+                        // Wrapping index arithmetic: overflow checks here would stop vectorisation.
+                        for tx in 0..<tilesX {
+                            let x = tx &* 2
+                            let (a, b, c, d) = (t[x], t[x &+ 1], t[x &+ 2], t[x &+ 3])
+                            o0[tx] = a - c
+                            o1[tx] = b + c
+                            o2[tx] = c - b
+                            o3[tx] = b - d
+                        }
                     }
                 }
             }
@@ -148,42 +160,60 @@ extension Executor {
     }
 
     /// `Y = Aᵀ M A` per tile, plus bias and ReLU, into the batch-folded output.
+    ///
+    /// First over all tiles of a plane, reading the 16 products contiguously (vectorises), into
+    /// the four output positions of each tile; then those are scattered into the plane.
     private func transformOutputTiles(
         _ conv: ConvLayer, channels: Int, filters: [Int]?, samples: Range<Int>, batch: Int,
-        height h: Int, width w: Int, into out: UnsafeMutablePointer<Float>
+        height h: Int, width w: Int, xiStride: Int, into out: UnsafeMutablePointer<Float>
     ) {
         let (tilesY, tilesX) = ((h + 1) / 2, (w + 1) / 2)
         let tiles = tilesY * tilesX
         let n = samples.count * tiles
-        let xiStride = channels * n
+        let (y00, y01, y10, y11) = (vector, vector + tiles, vector + 2 * tiles, vector + 3 * tiles)
+        let relu = conv.relu
         for o in 0..<channels {
             let bias = conv.bias[filters?[o] ?? o]
             for b in samples {
                 let m = UnsafePointer(products + o * n + (b - samples.lowerBound) * tiles)
+                let (q0, q1, q2, q3) = (m, m + xiStride, m + 2 * xiStride, m + 3 * xiStride)
+                let (q4, q5, q6, q7) = (m + 4 * xiStride, m + 5 * xiStride, m + 6 * xiStride, m + 7 * xiStride)
+                let (q8, q9, q10, q11) = (m + 8 * xiStride, m + 9 * xiStride, m + 10 * xiStride, m + 11 * xiStride)
+                let (q12, q13, q14, q15) = (m + 12 * xiStride, m + 13 * xiStride, m + 14 * xiStride, m + 15 * xiStride)
+                for t in 0..<tiles {
+                    let m00 = q0[t], m01 = q1[t], m02 = q2[t], m03 = q3[t]
+                    let m10 = q4[t], m11 = q5[t], m12 = q6[t], m13 = q7[t]
+                    let m20 = q8[t], m21 = q9[t], m22 = q10[t], m23 = q11[t]
+                    let m30 = q12[t], m31 = q13[t], m32 = q14[t], m33 = q15[t]
+                    // Aᵀ M: rows m0 + m1 + m2 and m1 - m2 - m3; then the same over columns.
+                    let s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23
+                    let s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33
+                    y00[t] = s00 + s01 + s02 + bias
+                    y01[t] = s01 - s02 - s03 + bias
+                    y10[t] = s10 + s11 + s12 + bias
+                    y11[t] = s11 - s12 - s13 + bias
+                }
+                if relu {
+                    for t in 0..<(4 * tiles) { vector[t] = max(vector[t], 0) }
+                }
                 let plane = out + (o * batch + b) * h * w
                 for ty in 0..<tilesY {
-                    for tx in 0..<tilesX {
-                        let p = m + ty * tilesX + tx
-                        let m00 = p[0], m01 = p[xiStride], m02 = p[2 * xiStride], m03 = p[3 * xiStride]
-                        let m10 = p[4 * xiStride], m11 = p[5 * xiStride], m12 = p[6 * xiStride], m13 = p[7 * xiStride]
-                        let m20 = p[8 * xiStride], m21 = p[9 * xiStride], m22 = p[10 * xiStride], m23 = p[11 * xiStride]
-                        let m30 = p[12 * xiStride], m31 = p[13 * xiStride], m32 = p[14 * xiStride], m33 = p[15 * xiStride]
-                        // Aᵀ M: rows m0 + m1 + m2 and m1 - m2 - m3.
-                        let s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23
-                        let s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33
-                        var y00 = s00 + s01 + s02 + bias, y01 = s01 - s02 - s03 + bias
-                        var y10 = s10 + s11 + s12 + bias, y11 = s11 - s12 - s13 + bias
-                        if conv.relu {
-                            y00 = max(y00, 0); y01 = max(y01, 0); y10 = max(y10, 0); y11 = max(y11, 0)
-                        }
-                        let (y, x) = (2 * ty, 2 * tx)
-                        plane[y * w + x] = y00
-                        if x + 1 < w { plane[y * w + x + 1] = y01 }
-                        if y + 1 < h {
-                            plane[(y + 1) * w + x] = y10
-                            if x + 1 < w { plane[(y + 1) * w + x + 1] = y11 }
-                        }
+                    let top = plane + 2 * ty * w
+                    let row = ty * tilesX
+                    // Odd sizes: the last tile column or row hangs over the edge.
+                    let fullX = w / 2
+                    for tx in 0..<fullX {
+                        top[tx &* 2] = y00[row &+ tx]
+                        top[tx &* 2 &+ 1] = y01[row &+ tx]
                     }
+                    if fullX < tilesX { top[2 * fullX] = y00[row + fullX] }
+                    guard 2 * ty + 1 < h else { continue }
+                    let bottom = top + w
+                    for tx in 0..<fullX {
+                        bottom[tx &* 2] = y10[row &+ tx]
+                        bottom[tx &* 2 &+ 1] = y11[row &+ tx]
+                    }
+                    if fullX < tilesX { bottom[2 * fullX] = y10[row + fullX] }
                 }
             }
         }

@@ -30,9 +30,12 @@ import Testing
         var outputs: [Float] = []
         var exited: [Bool] = []
         var filters: [Int: [[Int]?]] = [:]
+        // The executor keeps only the last group's branch logits, so filter plans, whose chosen
+        // filters are read back from them, run one sample at a time here.
+        let step = model.plans[plan].filterLayers.isEmpty ? executor.maxBatch : 1
         var start = 0
         while start < golden.count {
-            let batch = min(executor.maxBatch, golden.count - start)
+            let batch = min(step, golden.count - start)
             var output: [Float] = []
             let report = try executor.run(plan: plan, input: Array(golden.input[(start * size)..<((start + batch) * size)]), batch: batch, output: &output)
             outputs += output
