@@ -35,11 +35,11 @@ public enum BLAS {
     /// `y = op(a) * x + beta * y`, row-major; `a` is `m x n` as stored.
     static func gemv(
         trans: Bool = false, m: Int, n: Int, a: UnsafePointer<Float>, lda: Int,
-        x: UnsafePointer<Float>, incx: Int = 1, beta: Float, y: UnsafeMutablePointer<Float>
+        x: UnsafePointer<Float>, incx: Int = 1, beta: Float, y: UnsafeMutablePointer<Float>, incy: Int = 1
     ) {
         cblas_sgemv(
             CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda),
-            x, Int32(incx), beta, y, 1)
+            x, Int32(incx), beta, y, Int32(incy))
     }
 
     /// `y += alpha * x` over `n` elements.

@@ -213,6 +213,9 @@ extension Executor {
         return Activation(buffer: target, channels: act.channels * spatial, height: 1, width: 1, batch: act.batch, indices: indices)
     }
 
+    /// Largest batch for which a linear layer runs as one GEMV per sample rather than a GEMM.
+    static let gemvBatchLimit = 2
+
     /// A linear layer over the stored inputs: a prefix (GEMV/GEMM in place), a channel subset
     /// (gathered input-major rows), or each sample's top-k (gathered rows, per sample).
     func fullyConnected(_ layer: LinearLayer, _ act: Activation, into target: Int, keep: Int?, topk: Int?) -> Activation {
@@ -257,8 +260,13 @@ extension Executor {
         } else {
             // Inputs are a prefix 0..<act.channels: the leading block of the row-major weights.
             layer.weight.withUnsafeBufferPointer { w in
-                if batch == 1 {
-                    BLAS.gemv(m: outputs, n: act.channels, a: w.baseAddress!, lda: layer.inputs, x: input, beta: 1, y: out)
+                if batch <= Self.gemvBatchLimit {
+                    // OpenBLAS packs the whole weight matrix for a GEMM: for a couple of columns,
+                    // strided GEMVs (one pass over the weights each) are faster.
+                    for b in 0..<batch {
+                        BLAS.gemv(m: outputs, n: act.channels, a: w.baseAddress!, lda: layer.inputs, x: input + b, incx: batch,
+                                  beta: 1, y: out + b, incy: batch)
+                    }
                 } else {
                     BLAS.gemm(m: outputs, n: batch, k: act.channels, a: w.baseAddress!, lda: layer.inputs,
                               b: input, ldb: batch, beta: 1, c: out, ldc: batch)
