@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries: one system-library target each, imported by exactly one Swift module.
@@ -53,14 +55,20 @@ let package = Package(
         .target(
             name: "ZenithServer",
             dependencies: [
-                "ZenithCore", "ZenithJSON", "ZenithExecutor", "ZenithData",
+                "ZenithCore", "ZenithJSON", "ZenithExecutor", "ZenithData", "ZenithControl", "ZenithHTTP",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
         .executableTarget(
             name: "zenith",
             dependencies: [
-                "ZenithServer", "ZenithCore",
+                "ZenithServer", "ZenithCore", "ZenithData", "ZenithExecutor", "ZenithHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
@@ -76,7 +84,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        .testTarget(name: "ZenithServerTests", dependencies: ["ZenithServer", "ZenithCore"]),
+        .testTarget(
+            name: "ZenithServerTests",
+            dependencies: [
+                "ZenithServer", "ZenithCore", "ZenithControl", "ZenithData", "ZenithExecutor", "ZenithHTTP",
+                "ZenithJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
     ]
 )
 

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test of Zenith: installs what it needs, runs the unit and integration tests
-# (swift-testing), then `zenith eval` on the real Fashion-MNIST test set for every model.
+# (swift-testing), the protocol test with a real client (Python tritonclient against
+# `zenith serve`), then `zenith eval` on the real Fashion-MNIST test set for every model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 swift build -c release --product zenith
 swift test
+
+# tritonclient[http] and pytest live in .venv; the fixture starts .build/release/zenith serve.
+scripts/setup.sh --python
+.venv/bin/python -m pytest -p no:cacheprovider LoadTests/clients -q
 
 mkdir -p .build/reports
 for model_dir in Models/*/; do

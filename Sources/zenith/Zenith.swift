@@ -2,16 +2,20 @@ import ArgumentParser
 import ZenithExecutor
 
 @main
-struct Zenith: ParsableCommand {
+struct Zenith: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Zenith: an inference server that meets latency and accuracy targets by running less of the network.",
-        subcommands: [Eval.self, Profile.self, Bench.self])
+        subcommands: [Serve.self, Eval.self, Profile.self, Bench.self])
 
-    static func main() {
+    static func main() async {
         BLAS.restartWithBetterKernelIfNeeded()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }

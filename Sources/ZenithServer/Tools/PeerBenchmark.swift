@@ -50,7 +50,13 @@ public struct PeerBenchmark {
         guard FileManager.default.fileExists(atPath: onnx) else { throw Failure(description: "\(onnx): file not found") }
         let input = Array(images.pixels(0..<batch))
         let inputPath = NSTemporaryDirectory() + "zenith-bench-\(ProcessInfo.processInfo.processIdentifier).f32"
-        try input.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: inputPath))
+        // Raw little-endian float32, as numpy.fromfile reads it.
+        var bytes = Data(capacity: input.count * 4)
+        for value in input {
+            let bits = value.bitPattern
+            bytes.append(contentsOf: [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)])
+        }
+        try bytes.write(to: URL(fileURLWithPath: inputPath))
         defer { try? FileManager.default.removeItem(atPath: inputPath) }
 
         let shape = ([batch] + model.config.inputs[0].dims).map(String.init).joined(separator: ",")

@@ -1,0 +1,212 @@
+"""Zenith through NVIDIA's own Python client, tritonclient[http]: health, metadata, config,
+repository, statistics and inference (JSON and binary tensors, classification) on both models,
+with real Fashion-MNIST test images checked against their real labels.
+
+The fixture starts `zenith serve` (the release build, or $ZENITH_BIN) on a free loopback port
+and stops it with SIGTERM, which must end it cleanly.
+"""
+
+import gzip
+import os
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASET = Path(os.environ.get("ZENITH_DATASET", "/usr/share/datasets/fashion-mnist"))
+MODELS = {"fashion-cnn": [1, 28, 28], "fashion-mlp": [784]}
+# The machine may be busy: these tests check answers, not speed.
+RELAXED = {"zenith-latency-target-ms": "60000"}
+
+
+def read_idx(path, header_bytes):
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=header_bytes)
+
+
+@pytest.fixture(scope="module")
+def test_set():
+    images = read_idx(DATASET / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    labels = read_idx(DATASET / "t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    return (images.astype(np.float32) / 255.0), labels
+
+
+@pytest.fixture(scope="module")
+def server():
+    binary = Path(os.environ.get("ZENITH_BIN", ROOT / ".build/release/zenith"))
+    assert binary.exists(), f"{binary} not found: run `swift build -c release --product zenith` first"
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(
+        [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "1",
+         "--repository", str(ROOT / "Models"), "--profiles", str(ROOT / "Profiles")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+    url = None
+    deadline = time.monotonic() + 120
+    while url is None and time.monotonic() < deadline and process.poll() is None:
+        ready, _, _ = select.select([process.stdout], [], [], 1.0)
+        if ready:
+            match = re.search(r"on http://([\d.]+:\d+)", process.stdout.readline())
+            url = match and match.group(1)
+    if url is None:
+        process.kill()
+        log.seek(0)
+        pytest.fail(f"zenith serve did not start:\n{log.read()[-3000:]}")
+    yield url
+    process.send_signal(signal.SIGTERM)
+    try:
+        code = process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("zenith serve did not stop within 30 s of SIGTERM")
+    log.seek(0)
+    assert code == 0, f"zenith serve exited with {code}:\n{log.read()[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpclient.InferenceServerClient(url=server) as client:
+        yield client
+
+
+def batch_of(test_set, model, start, count):
+    images, labels = test_set
+    x = images[start:start + count].reshape([count] + MODELS[model])
+    return np.ascontiguousarray(x, dtype=np.float32), labels[start:start + count]
+
+
+def test_health(client):
+    assert client.is_server_live()
+    assert client.is_server_ready()
+    for model in MODELS:
+        assert client.is_model_ready(model)
+        assert client.is_model_ready(model, model_version="1")
+    assert not client.is_model_ready("no-such-model")
+
+
+def test_server_and_model_metadata(client):
+    server = client.get_server_metadata()
+    assert server["name"] == "zenith"
+    assert "binary_tensor_data" in server["extensions"]
+    for model, dims in MODELS.items():
+        metadata = client.get_model_metadata(model)
+        assert metadata["name"] == model
+        assert metadata["versions"] == ["1"]
+        assert metadata["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1] + dims}]
+        assert metadata["outputs"] == [{"name": "logits", "datatype": "FP32", "shape": [-1, 10]}]
+
+
+def test_model_config(client):
+    for model, dims in MODELS.items():
+        config = client.get_model_config(model)
+        assert config["name"] == model
+        assert config["max_batch_size"] == 32
+        assert config["input"][0]["data_type"] == "TYPE_FP32"
+        assert config["input"][0]["dims"] == dims
+        assert config["output"][0]["dims"] == [10]
+        assert len(config["zenith"]["plans"]) > 1
+
+
+def test_repository_index(client):
+    index = client.get_model_repository_index()
+    assert [(entry["name"], entry["state"]) for entry in index] == [("fashion-cnn", "READY"), ("fashion-mlp", "READY")]
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
+def test_infer_real_test_images(client, test_set, model, binary):
+    correct = 0
+    total = 0
+    for start in range(0, 64, 16):
+        x, labels = batch_of(test_set, model, start, 16)
+        tensor = httpclient.InferInput("input", list(x.shape), "FP32")
+        tensor.set_data_from_numpy(x, binary_data=binary)
+        result = client.infer(
+            model, [tensor], outputs=[httpclient.InferRequestedOutput("logits", binary_data=binary)],
+            request_id=f"{model}-{start}", headers=RELAXED)
+        logits = result.as_numpy("logits")
+        assert logits.shape == (16, 10) and logits.dtype == np.float32
+        response = result.get_response()
+        assert response["id"] == f"{model}-{start}"
+        parameters = response["parameters"]
+        assert parameters["plan"] and parameters["slo_met"] is True
+        assert 0 < parameters["expected_accuracy"] <= 1
+        correct += int((logits.argmax(axis=1) == labels).sum())
+        total += len(labels)
+    assert correct / total >= 0.8, f"{model}: {correct} of {total} correct"
+
+
+def test_default_outputs_come_back_binary(client, test_set):
+    # tritonclient asks for binary_data_output when no outputs are named.
+    x, labels = batch_of(test_set, "fashion-mlp", 200, 8)
+    tensor = httpclient.InferInput("input", list(x.shape), "FP32")
+    tensor.set_data_from_numpy(x)
+    result = client.infer("fashion-mlp", [tensor], headers=RELAXED)
+    assert result.get_output("logits")["parameters"]["binary_data_size"] == 8 * 10 * 4
+    assert (result.as_numpy("logits").argmax(axis=1) == labels).sum() >= 6
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
+def test_classification(client, test_set, binary):
+    x, labels = batch_of(test_set, "fashion-cnn", 300, 16)
+    tensor = httpclient.InferInput("input", list(x.shape), "FP32")
+    tensor.set_data_from_numpy(x, binary_data=True)
+    result = client.infer(
+        "fashion-cnn", [tensor], outputs=[httpclient.InferRequestedOutput("logits", binary_data=binary, class_count=3)],
+        headers=RELAXED)
+    top = result.as_numpy("logits")
+    assert top.shape == (16, 3)
+    entries = [(value.decode() if isinstance(value, bytes) else value).split(":") for value in top[:, 0]]
+    predicted = np.array([int(index) for _, index, _ in entries])
+    assert all(label for _, _, label in entries)
+    assert (predicted == labels).mean() >= 0.75
+
+
+def test_slo_parameters_and_impossible_targets(client, test_set):
+    x, _ = batch_of(test_set, "fashion-mlp", 0, 1)
+    tensor = httpclient.InferInput("input", list(x.shape), "FP32")
+    tensor.set_data_from_numpy(x)
+    result = client.infer("fashion-mlp", [tensor], parameters={"latency_target_ms": 60000, "accuracy_target": 0.5})
+    assert result.get_response()["parameters"]["slo_met"] is True
+    with pytest.raises(InferenceServerException) as error:
+        client.infer("fashion-mlp", [tensor], parameters={"accuracy_target": 1.5})
+    assert error.value.status() == "400" and "accuracy_target" in error.value.message()
+
+
+def test_bad_requests_get_4xx_and_a_reason(client, test_set):
+    x, _ = batch_of(test_set, "fashion-mlp", 0, 2)
+    wrong_shape = httpclient.InferInput("input", [2, 28, 28], "FP32")
+    wrong_shape.set_data_from_numpy(x.reshape(2, 28, 28))
+    wrong_type = httpclient.InferInput("input", [2, 784], "FP64")
+    wrong_type.set_data_from_numpy(x.astype(np.float64))
+    wrong_name = httpclient.InferInput("pixels", [2, 784], "FP32")
+    wrong_name.set_data_from_numpy(x)
+    for model, tensor, status, phrase in [
+        ("fashion-mlp", wrong_shape, "400", "shape"),
+        ("fashion-mlp", wrong_type, "400", "datatype FP64"),
+        ("fashion-mlp", wrong_name, "400", "unknown input 'pixels'"),
+        ("no-such-model", wrong_shape, "404", "unknown model"),
+    ]:
+        with pytest.raises(InferenceServerException) as error:
+            client.infer(model, [tensor], headers=RELAXED)
+        assert error.value.status() == status
+        assert phrase in error.value.message()
+    # The server is still serving.
+    good = httpclient.InferInput("input", [2, 784], "FP32")
+    good.set_data_from_numpy(x)
+    assert client.infer("fashion-mlp", [good], headers=RELAXED).as_numpy("logits").shape == (2, 10)
+
+
+def test_statistics(client):
+    stats = client.get_inference_statistics("fashion-mlp")["model_stats"][0]
+    assert stats["name"] == "fashion-mlp"
+    assert stats["inference_count"] > 0
+    assert stats["inference_stats"]["success"]["count"] > 0

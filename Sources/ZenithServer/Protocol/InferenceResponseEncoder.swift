@@ -1,0 +1,121 @@
+public import ZenithCore
+public import ZenithHTTP
+public import ZenithJSON
+
+/// Writes inference responses in the Open Inference Protocol shape:
+/// `{"model_name", "model_version", "id", "parameters", "outputs": [{"name", "datatype", "shape", "data"}]}`.
+///
+/// Outputs the request asked for in binary get `parameters.binary_data_size` instead of `data` and
+/// follow the JSON header in the body, whose length is the `Inference-Header-Content-Length`
+/// response header (Triton's binary tensor extension). `parameters` reports what the server did:
+/// `plan`, `exited`, `queue_us`, `compute_us`, `total_us`, `expected_accuracy`, `slo_met`,
+/// `best_effort`; see `parameters(for:totalNanos:)`.
+public struct InferenceResponseEncoder: Sendable {
+    public let modelName: String
+    public let modelVersion: String
+    public let output: TensorSpec
+    public let labels: [String]
+
+    /// - Parameters:
+    ///   - config: the model; its first output carries the logits.
+    ///   - labels: class names for classification strings.
+    public init(config: ModelConfig, labels: [String]) {
+        modelName = config.name
+        modelVersion = String(config.version)
+        output = config.outputs[0]
+        self.labels = labels
+    }
+
+    /// The response to `request`, served as `result`.
+    /// - Parameter totalNanos: arrival to now, for `total_us`.
+    public func encode(_ request: InferenceRequest, result: InferenceResult, totalNanos: UInt64) -> HTTPResponse {
+        let classes = output.elementCount
+        var binary: [UInt8] = []
+        var outputs: [JSONValue] = []
+        for requested in request.outputs {
+            var entry: JSONObject = ["name": .string(requested.name)]
+            var parameters = JSONObject()
+            if let k = requested.classification {
+                let strings = (0..<request.batchSize).flatMap { sample in
+                    Classification.topK(
+                        result.logits[(sample * classes)..<((sample + 1) * classes)], k: k, labels: labels)
+                }
+                entry["datatype"] = .string(DataType.bytes.rawValue)
+                entry["shape"] = JSONValue([request.batchSize, k])
+                if requested.binary {
+                    let start = binary.count
+                    for string in strings {
+                        appendLittleEndian(UInt32(string.utf8.count), to: &binary)
+                        binary.append(contentsOf: string.utf8)
+                    }
+                    parameters["binary_data_size"] = JSONValue(binary.count - start)
+                } else {
+                    entry["data"] = JSONValue(strings)
+                }
+            } else {
+                entry["datatype"] = .string(output.datatype.rawValue)
+                entry["shape"] = JSONValue([request.batchSize] + output.dims)
+                if requested.binary {
+                    binary.reserveCapacity(binary.count + result.logits.count * 4)
+                    for value in result.logits { appendLittleEndian(value.bitPattern, to: &binary) }
+                    parameters["binary_data_size"] = JSONValue(result.logits.count * 4)
+                } else {
+                    entry["data"] = .array(result.logits.map { .double(Double($0)) })
+                }
+            }
+            if parameters.count > 0 { entry["parameters"] = .object(parameters) }
+            outputs.append(.object(entry))
+        }
+
+        var body: JSONObject = ["model_name": .string(modelName), "model_version": .string(modelVersion)]
+        if let id = request.id { body["id"] = .string(id) }
+        body["parameters"] = .object(Self.parameters(for: result, totalNanos: totalNanos))
+        body["outputs"] = .array(outputs)
+        let header = Array(JSONValue.object(body).serialized().utf8)
+        guard !binary.isEmpty || request.outputs.contains(where: \.binary) else {
+            return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: header)
+        }
+        return HTTPResponse(
+            status: 200,
+            headers: [
+                "content-type": "application/octet-stream",
+                InferenceRequestDecoder.headerLengthField: String(header.count),
+            ],
+            body: header + binary)
+    }
+
+    /// The response `parameters`: what was done for the request.
+    ///
+    /// For a request of several samples: `plan` and `expected_accuracy` are the least accurate
+    /// plan's (with `plans`, per sample, when they differ), `exited` is true when every sample
+    /// exited early (`exits` counts them), `queue_us` is the longest wait, `compute_us` sums the
+    /// batches that served it, `slo_met` needs every sample, `best_effort` any.
+    public static func parameters(for result: InferenceResult, totalNanos: UInt64) -> JSONObject {
+        let weakest = result.weakestSample
+        var parameters: JSONObject = [
+            "plan": .string(weakest?.plan ?? ""),
+            "exited": .bool(!result.samples.isEmpty && result.samples.allSatisfy(\.exited)),
+            "queue_us": .double(micros(result.queueNanos)),
+            "compute_us": .double(micros(result.computeNanos)),
+            "total_us": .double(micros(totalNanos)),
+            "expected_accuracy": .double(weakest?.expectedAccuracy ?? 0),
+            "slo_met": .bool(result.sloMet),
+            "best_effort": .bool(result.samples.contains(where: \.bestEffort)),
+        ]
+        if result.samples.count > 1 {
+            parameters["exits"] = JSONValue(result.samples.count(where: \.exited))
+            if Set(result.samples.map(\.plan)).count > 1 { parameters["plans"] = JSONValue(result.samples.map(\.plan)) }
+        }
+        return parameters
+    }
+
+    /// Microseconds with nanosecond resolution kept (three decimals).
+    static func micros(_ nanos: UInt64) -> Double { Double(nanos) / 1_000 }
+}
+
+private func appendLittleEndian(_ value: UInt32, to bytes: inout [UInt8]) {
+    bytes.append(UInt8(truncatingIfNeeded: value))
+    bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+    bytes.append(UInt8(truncatingIfNeeded: value >> 16))
+    bytes.append(UInt8(truncatingIfNeeded: value >> 24))
+}

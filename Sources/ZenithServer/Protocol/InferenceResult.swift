@@ -1,0 +1,66 @@
+/// What the scheduler did for one request: the outputs and, per sample, how they were made.
+public struct InferenceResult: Sendable, Equatable {
+    /// `batchSize × classes` logits, sample-major.
+    public var logits: [Float]
+    /// One per sample, in request order.
+    public var samples: [SampleReport]
+
+    public init(logits: [Float], samples: [SampleReport]) {
+        self.logits = logits
+        self.samples = samples
+    }
+}
+
+/// How one sample of a request was served.
+public struct SampleReport: Sendable, Equatable {
+    /// The plan its batch ran.
+    public var plan: String
+    /// The plan's expected accuracy (validation split).
+    public var expectedAccuracy: Double
+    /// Whether it left at the early-exit branch.
+    public var exited: Bool
+    /// Arrival to dispatch.
+    public var queueNanos: UInt64
+    /// The executor's time for the whole batch it was part of.
+    public var computeNanos: UInt64
+    /// Size of that batch.
+    public var batchSize: Int
+    /// Identifies that batch, so a request's compute is not counted twice for samples sharing one.
+    public var batch: UInt64
+    /// Finished by its deadline (always, without a latency target).
+    public var sloMet: Bool
+    /// Served although no plan was predicted to meet its deadline (best-effort policy).
+    public var bestEffort: Bool
+
+    public init(
+        plan: String, expectedAccuracy: Double, exited: Bool, queueNanos: UInt64, computeNanos: UInt64,
+        batchSize: Int, batch: UInt64, sloMet: Bool, bestEffort: Bool
+    ) {
+        self.plan = plan
+        self.expectedAccuracy = expectedAccuracy
+        self.exited = exited
+        self.queueNanos = queueNanos
+        self.computeNanos = computeNanos
+        self.batchSize = batchSize
+        self.batch = batch
+        self.sloMet = sloMet
+        self.bestEffort = bestEffort
+    }
+}
+
+extension InferenceResult {
+    /// The longest queue wait of the request's samples.
+    public var queueNanos: UInt64 { samples.map(\.queueNanos).max() ?? 0 }
+
+    /// Executor time of the batches that served the request, each counted once.
+    public var computeNanos: UInt64 {
+        var seen: Set<UInt64> = []
+        return samples.reduce(0) { sum, sample in seen.insert(sample.batch).inserted ? sum + sample.computeNanos : sum }
+    }
+
+    /// Whether every sample met its SLO.
+    public var sloMet: Bool { samples.allSatisfy(\.sloMet) }
+
+    /// The least accurate plan used, the one the request's expected accuracy rests on.
+    public var weakestSample: SampleReport? { samples.min { $0.expectedAccuracy < $1.expectedAccuracy } }
+}

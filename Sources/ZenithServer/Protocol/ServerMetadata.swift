@@ -1,0 +1,12 @@
+import ZenithJSON
+
+/// `GET /v2`: the server's name, version and the protocol extensions it implements.
+enum ServerMetadata {
+    static let name = "zenith"
+    static let version = "0.1.0"
+    static let extensions = ["binary_tensor_data", "classification", "model_repository", "statistics"]
+
+    static var json: JSONValue {
+        ["name": .string(name), "version": .string(version), "extensions": JSONValue(extensions)]
+    }
+}

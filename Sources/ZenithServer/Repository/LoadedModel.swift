@@ -1,0 +1,23 @@
+public import ZenithExecutor
+
+/// A model that is serving: the executor's model, its scheduler, and its wire codecs.
+public final class LoadedModel: Sendable {
+    public let model: Model
+    public let scheduler: ModelScheduler
+    public let decoder: InferenceRequestDecoder
+    public let encoder: InferenceResponseEncoder
+    public let metrics: ModelMetrics
+    let statistics: ModelStatistics
+
+    init(model: Model, scheduler: ModelScheduler, metrics: ModelMetrics, statistics: ModelStatistics) {
+        self.model = model
+        self.scheduler = scheduler
+        self.decoder = InferenceRequestDecoder(config: model.config)
+        self.encoder = InferenceResponseEncoder(config: model.config, labels: model.labels)
+        self.metrics = metrics
+        self.statistics = statistics
+    }
+
+    public var name: String { model.name }
+    public var version: String { String(model.config.version) }
+}

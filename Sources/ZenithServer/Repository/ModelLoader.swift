@@ -1,0 +1,106 @@
+import Logging
+import ZenithControl
+import ZenithCore
+import ZenithData
+import ZenithExecutor
+
+/// Loads one model folder into a serving `LoadedModel`: weights, profiles (or a measurement in
+/// their place), the start-up warm-up, the calibrated controller, the workers. Blocking: seconds
+/// of BLAS; run it with `runOnThread`.
+struct ModelLoader {
+    var options: ModelRepositoryOptions
+
+    /// Why a model could not be loaded, naming the file at fault where there is one.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func load(name: String) throws -> LoadedModel {
+        let model: Model
+        do {
+            model = try Model(directory: "\(options.directory)/\(name)")
+        } catch {
+            throw Failure(description: error.description)
+        }
+        guard model.config.name == name else {
+            throw Failure(
+                description:
+                    "\(options.directory)/\(name)/config.json: name '\(model.config.name)' does not match its folder '\(name)'"
+            )
+        }
+        let logger = options.logger
+        let mode = options.mode
+        let store = ProfileStore(directory: options.profiles)
+        let accuracy = try store.accuracy(model: name) ?? measureAccuracy(model)
+        let profiled = try store.latencyMicros(model: name)
+
+        // Dense-only serves the dense plan alone; the controller needs only that one then.
+        let plans = mode == .denseOnly ? [0] : Array(model.planNames.indices)
+        let maxBatch = model.config.batching.maxBatchSize
+        // Without a latency profile the warm-up is the prior, so it takes a middle point too.
+        let batches = profiled == nil ? [1, max(1, maxBatch / 4), maxBatch] : [1, maxBatch]
+        // With the warm-up off, only plans the latency profile lacks are measured (there is no other source).
+        let measuredPlans =
+            options.warmupIterations > 0 ? plans : plans.filter { profiled?[model.planNames[$0]] == nil }
+        let warmup = Warmup(model: model, iterations: max(1, options.warmupIterations))
+        let measured = try warmup.measure(model: model, plans: measuredPlans, batches: Array(Set(batches)).sorted())
+
+        var latency = profiled ?? [:]
+        for sample in measured where profiled?[model.planNames[sample.plan]] == nil {
+            latency[model.planNames[sample.plan], default: [:]][sample.batch] = Double(sample.nanos) / 1_000
+        }
+        var config = model.config
+        config.plans = plans.map { config.plans[$0] }
+        let profile: ModelProfile
+        do {
+            profile = try ModelProfile(config: config, accuracy: accuracy, latencyMicros: latency)
+        } catch {
+            throw Failure(description: "\(options.profiles)/\(name): \(error)")
+        }
+        var controller = Controller(
+            profile: profile,
+            configuration: ControllerConfiguration(batching: model.config.batching, workers: options.workers),
+            policy: SLOPolicy(config: model.config, maxQueueDepth: options.maxQueueDepth))
+        // Warm-up plans are numbered as in the model; the profile keeps their order.
+        for sample in measured {
+            controller.calibrate(
+                plan: plans.firstIndex(of: sample.plan)!, batch: sample.batch, measuredNanos: sample.nanos)
+        }
+
+        let metrics = ModelMetrics(model: name, plans: profile.plans.map(\.name), factory: options.metricsFactory)
+        let statistics = ModelStatistics()
+        let scheduler = ModelScheduler(
+            model: model, controller: controller, mode: mode, metrics: metrics, statistics: statistics, logger: logger)
+        logger.info(
+            "model loaded",
+            metadata: [
+                "model": "\(name)", "plans": "\(profile.plans.count)", "workers": "\(options.workers)",
+                "mode": "\(mode.rawValue)",
+                "profiles": "\(profiled == nil ? "measured at start-up" : "from \(options.profiles)")",
+                "dense_us_batch1": "\(controller.latency.predictedMicros(plan: 0, batch: 1))",
+            ])
+        return LoadedModel(model: model, scheduler: scheduler, metrics: metrics, statistics: statistics)
+    }
+
+    /// Without `accuracy.json`, measures it as `zenith profile` would, on the validation split.
+    private func measureAccuracy(_ model: Model) throws -> [String: Double] {
+        let file = "\(options.profiles)/\(model.name)/accuracy.json"
+        options.logger.warning(
+            "no accuracy profile: measuring the validation split now (run `zenith profile` to skip this)",
+            metadata: ["model": "\(model.name)", "file": "\(file)"])
+        let data: EvaluationData
+        do {
+            data = try EvaluationData.load(for: model, directory: options.dataset)
+        } catch {
+            throw Failure(description: "\(file): file not found, and it cannot be measured: \(error)")
+        }
+        let report = try Profiler.accuracyProfile(model: model, validation: data.validation)
+        var accuracy: [String: Double] = [:]
+        for plan in report["plans"]?.arrayValue ?? [] {
+            if let name = plan["name"]?.stringValue, let value = plan["accuracy"]?.doubleValue {
+                accuracy[name] = value
+            }
+        }
+        return accuracy
+    }
+}

@@ -1,0 +1,39 @@
+public import CoreMetrics
+public import Logging
+public import ZenithData
+
+/// Where models come from and how each is served.
+public struct ModelRepositoryOptions: Sendable {
+    /// The model repository: one folder per model, each with a `config.json`.
+    public var directory: String
+    /// `zenith profile`'s output: `<profiles>/<model>/accuracy.json` and `latency.json`.
+    public var profiles: String
+    /// Fashion-MNIST, for measuring accuracy when a model has no accuracy profile.
+    public var dataset: String
+    /// Executor threads per model.
+    public var workers: Int
+    public var mode: SchedulingMode
+    /// Samples queued per model at most; more are refused with 503 `queue_full`.
+    public var maxQueueDepth: Int
+    /// Timed runs per plan and batch size in the start-up warm-up; 0 skips it for plans with a
+    /// latency profile (their profiled times are then used as they are).
+    public var warmupIterations: Int
+    public var metricsFactory: any MetricsFactory
+    public var logger: Logger
+
+    public init(
+        directory: String = "Models", profiles: String = "Profiles", dataset: String = FashionMNIST.defaultDirectory,
+        workers: Int = 1, mode: SchedulingMode = .controller, maxQueueDepth: Int = 1024, warmupIterations: Int = 5,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
+    ) {
+        self.directory = directory
+        self.profiles = profiles
+        self.dataset = dataset
+        self.workers = max(1, workers)
+        self.mode = mode
+        self.maxQueueDepth = max(1, maxQueueDepth)
+        self.warmupIterations = max(0, warmupIterations)
+        self.metricsFactory = metricsFactory
+        self.logger = logger
+    }
+}

@@ -1,0 +1,158 @@
+public import Logging
+import ZenithControl
+public import ZenithHTTP
+import ZenithJSON
+
+/// The Open Inference Protocol over the transport: routes each request and answers it.
+///
+/// Handlers start on a connection's event loop; everything here either answers at once or
+/// awaits the model's scheduler, whose executors run on their own threads.
+public struct InferenceServer: HTTPHandler {
+    let repository: ModelRepository
+    let metricsExposition: (@Sendable () -> [UInt8])?
+    let logger: Logger
+    let clock = MonotonicClock()
+
+    /// - Parameters:
+    ///   - repository: the models.
+    ///   - metricsExposition: renders `GET /metrics` (the executable's Prometheus registry);
+    ///     without it the path is 404.
+    ///   - logger: one debug line per request.
+    public init(repository: ModelRepository, metricsExposition: (@Sendable () -> [UInt8])?, logger: Logger) {
+        self.repository = repository
+        self.metricsExposition = metricsExposition
+        self.logger = logger
+    }
+
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let arrival = clock.now()
+        var log: Logger.Metadata = [:]
+        let response: HTTPResponse
+        switch Route.match(method: request.method, path: request.pathWithoutQuery) {
+        case .failure(let error):
+            response = error.requestError.response
+        case .success(let route):
+            response = await respond(to: route, request: request, arrival: arrival, log: &log)
+        }
+        log["status"] = "\(response.status)"
+        log["us"] = "\(clock.now().nanoseconds(since: arrival) / 1_000)"
+        logger.debug("\(request.method) \(request.path) \(request.version)", metadata: log)
+        return response
+    }
+
+    private func respond(to route: Route, request: HTTPRequest, arrival: Instant, log: inout Logger.Metadata) async
+        -> HTTPResponse
+    {
+        switch route {
+        case .serverMetadata:
+            return .json(ServerMetadata.json)
+        case .live:
+            return Self.live
+        case .ready:
+            return repository.isReady ? Self.ready : Self.notReady
+        case .metrics:
+            guard let metricsExposition else { return RequestError.notFound("metrics are not enabled").response }
+            return HTTPResponse(
+                status: 200, headers: ["content-type": "text/plain; version=0.0.4; charset=utf-8"],
+                body: metricsExposition())
+        case .modelMetadata(let reference):
+            return withModel(reference) { .json(ModelMetadata.metadata($0.model.config)) }
+        case .modelReady(let reference):
+            return modelReady(reference)
+        case .modelConfig(let reference):
+            return withModel(reference) {
+                .json(ModelMetadata.config($0.model.config, snapshot: $0.scheduler.snapshot))
+            }
+        case .modelStatistics(let reference):
+            return statistics(reference)
+        case .infer(let reference):
+            log["model"] = "\(reference.name)"
+            return await infer(reference, request: request, arrival: arrival, log: &log)
+        case .repositoryIndex:
+            return .json(.array(repository.index().map(\.json)))
+        case .load(let name):
+            log["model"] = "\(name)"
+            return result(await repository.load(name))
+        case .unload(let name):
+            log["model"] = "\(name)"
+            return result(await repository.unload(name))
+        }
+    }
+
+    // Health checks are polled hard (load balancers, benchmarks): their answers are made once.
+    private static let live = HTTPResponse.json(["live": true])
+    private static let ready = HTTPResponse.json(["ready": true])
+    private static let notReady = HTTPResponse.json(["ready": false], status: 503)
+
+    /// The loaded model a path names, or the 404 that says why there is none.
+    func lookup(_ reference: Route.ModelReference) -> Result<LoadedModel, RequestError> {
+        guard let loaded = repository.model(named: reference.name) else {
+            return .failure(
+                repository.state(of: reference.name) == nil
+                    ? .notFound("unknown model '\(reference.name)'")
+                    : .notFound("model '\(reference.name)' is not loaded"))
+        }
+        if let version = reference.version, version != loaded.version {
+            return .failure(
+                .notFound("model '\(reference.name)' has no version '\(version)'; it has '\(loaded.version)'"))
+        }
+        return .success(loaded)
+    }
+
+    private func withModel(_ reference: Route.ModelReference, _ body: (LoadedModel) -> HTTPResponse) -> HTTPResponse {
+        switch lookup(reference) {
+        case .success(let loaded): body(loaded)
+        case .failure(let error): error.response
+        }
+    }
+
+    /// 200 when ready; a known model that is not loaded is 400 (KServe: any 4xx means "not ready").
+    private func modelReady(_ reference: Route.ModelReference) -> HTTPResponse {
+        switch lookup(reference) {
+        case .success(let loaded):
+            return .json(["name": .string(loaded.name), "ready": true])
+        case .failure(let error):
+            guard repository.state(of: reference.name) != nil, reference.version == nil else { return error.response }
+            return RequestError.badRequest("model '\(reference.name)' is not ready").response
+        }
+    }
+
+    private func statistics(_ reference: Route.ModelReference?) -> HTTPResponse {
+        let models: [LoadedModel]
+        if let reference {
+            switch lookup(reference) {
+            case .success(let loaded): models = [loaded]
+            case .failure(let error): return error.response
+            }
+        } else {
+            models = repository.loadedModels
+        }
+        return .json(["model_stats": .array(models.map { $0.statistics.json(name: $0.name, version: $0.version) })])
+    }
+
+    private func result(_ outcome: Result<Void, RequestError>) -> HTTPResponse {
+        switch outcome {
+        case .success: .json(.object(JSONObject()))
+        case .failure(let error): error.response
+        }
+    }
+}
+
+extension HTTPResponse {
+    /// A JSON response written by json-c.
+    static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(
+            status: status, headers: ["content-type": "application/json"], body: Array(value.serialized().utf8))
+    }
+}
+
+extension ModelRepository.IndexEntry {
+    /// A row of `POST /v2/repository/index`, as Triton writes it.
+    var json: JSONValue {
+        var object: JSONObject = ["name": .string(name)]
+        if let version { object["version"] = .string(version) }
+        object["state"] = .string(state.rawValue)
+        if let reason { object["reason"] = .string(reason) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,138 @@
+/// What a request asks for, decided from its method and path alone (ARCHITECTURE.md §4).
+public enum Route: Sendable, Equatable {
+    /// `GET /v2`
+    case serverMetadata
+    /// `GET /v2/health/live`
+    case live
+    /// `GET /v2/health/ready`
+    case ready
+    /// `GET /v2/models/{m}[/versions/{v}]`
+    case modelMetadata(ModelReference)
+    /// `GET /v2/models/{m}[/versions/{v}]/ready`
+    case modelReady(ModelReference)
+    /// `GET /v2/models/{m}[/versions/{v}]/config`
+    case modelConfig(ModelReference)
+    /// `GET /v2/models/{m}[/versions/{v}]/stats`, or every model's with `GET /v2/models/stats`.
+    case modelStatistics(ModelReference?)
+    /// `POST /v2/models/{m}[/versions/{v}]/infer`
+    case infer(ModelReference)
+    /// `POST /v2/repository/index`
+    case repositoryIndex
+    /// `POST /v2/repository/models/{m}/load`
+    case load(String)
+    /// `POST /v2/repository/models/{m}/unload`
+    case unload(String)
+    /// `GET /metrics`
+    case metrics
+
+    /// A model named in a path, with the version segment if there was one.
+    public struct ModelReference: Sendable, Equatable {
+        public var name: String
+        public var version: String?
+
+        public init(name: String, version: String? = nil) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    /// Why no route matched.
+    public enum MatchError: Error, Sendable, Equatable {
+        /// No route has this path (404).
+        case notFound
+        /// The path exists but not for this method (405); the methods it takes.
+        case methodNotAllowed(allowed: [String])
+
+        public var requestError: RequestError {
+            switch self {
+            case .notFound: .notFound("no such path")
+            case .methodNotAllowed(let allowed):
+                RequestError(
+                    status: 405, message: "method not allowed; use \(allowed.joined(separator: " or "))",
+                    allowedMethods: allowed)
+            }
+        }
+    }
+
+    /// Matches a request's method and path (without its query string).
+    ///
+    /// Path segments are percent-decoded; an empty segment, a malformed escape or a trailing slash
+    /// matches nothing.
+    public static func match(method: String, path: Substring) -> Result<Route, MatchError> {
+        guard path.first == "/", let segments = segments(path.dropFirst()) else { return .failure(.notFound) }
+        guard let (route, allowed) = route(for: segments) else { return .failure(.notFound) }
+        return method == allowed ? .success(route) : .failure(.methodNotAllowed(allowed: [allowed]))
+    }
+
+    /// The route of a path and the one method it takes.
+    private static func route(for segments: [String]) -> (Route, String)? {
+        switch segments {
+        case ["metrics"]: return (.metrics, "GET")
+        case ["v2"]: return (.serverMetadata, "GET")
+        case ["v2", "health", "live"]: return (.live, "GET")
+        case ["v2", "health", "ready"]: return (.ready, "GET")
+        case ["v2", "models", "stats"]: return (.modelStatistics(nil), "GET")
+        case ["v2", "repository", "index"]: return (.repositoryIndex, "POST")
+        default: break
+        }
+        if segments.count == 5, segments[0...2] == ["v2", "repository", "models"] {
+            switch segments[4] {
+            case "load": return (.load(segments[3]), "POST")
+            case "unload": return (.unload(segments[3]), "POST")
+            default: return nil
+            }
+        }
+        guard segments.count >= 3, segments[0...1] == ["v2", "models"] else { return nil }
+        var reference = ModelReference(name: segments[2])
+        var rest = segments[3...]
+        if rest.first == "versions" {
+            guard rest.count >= 2 else { return nil }
+            reference.version = rest[rest.startIndex + 1]
+            rest = rest.dropFirst(2)
+        }
+        switch Array(rest) {
+        case []: return (.modelMetadata(reference), "GET")
+        case ["ready"]: return (.modelReady(reference), "GET")
+        case ["config"]: return (.modelConfig(reference), "GET")
+        case ["stats"]: return (.modelStatistics(reference), "GET")
+        case ["infer"]: return (.infer(reference), "POST")
+        default: return nil
+        }
+    }
+
+    /// Splits and percent-decodes the segments; `nil` for an empty segment or a bad escape.
+    static func segments(_ path: Substring) -> [String]? {
+        var result: [String] = []
+        for raw in path.split(separator: "/", omittingEmptySubsequences: false) {
+            guard !raw.isEmpty, let decoded = percentDecoded(raw) else { return nil }
+            result.append(decoded)
+        }
+        return result
+    }
+
+    static func percentDecoded(_ segment: Substring) -> String? {
+        guard segment.contains("%") else { return String(segment) }
+        var bytes: [UInt8] = []
+        var iterator = segment.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Dispatch
+import Foundation
+import Synchronization
+import ZenithExecutor
+
+/// One executor thread: owns an `Executor` (not thread-safe, so never shared) and runs the jobs
+/// handed to it, one at a time, off the event loops.
+///
+/// The batch's member inputs are copied into one contiguous buffer, reused from batch to batch,
+/// and the outputs come back sample-major for the scheduler to split.
+final class ExecutorWorker: Sendable {
+    typealias Completion = @Sendable (WorkerJob, Result<(ExecutionReport, [Float]), ExecutorError>) -> Void
+
+    private let queue = Mutex<(jobs: [WorkerJob], stopping: Bool)>(([], false))
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    /// Starts the thread.
+    /// - Parameters:
+    ///   - model: the model to run; the executor is sized for its `max_batch_size`.
+    ///   - name: the thread's name, for debuggers and `top -H`.
+    ///   - completion: called on this thread after each job.
+    init(model: Model, name: String, completion: @escaping Completion) {
+        // The thread holds the worker until `stop()` ends its loop.
+        let thread = Thread { [self] in
+            self.serve(model: model, completion: completion)
+            self.stopped.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    private func serve(model: Model, completion: Completion) {
+        // Sized for the largest batch the controller forms.
+        let executor = Executor(
+            model: model, maxBatch: max(model.config.maxBatchSize, model.config.batching.maxBatchSize))
+        var input: [Float] = []
+        var output: [Float] = []
+        while true {
+            wakeup.wait()
+            let job: WorkerJob? = queue.withLock { state in
+                state.jobs.isEmpty ? nil : state.jobs.removeFirst()
+            }
+            guard let job else { return }
+            input.removeAll(keepingCapacity: true)
+            for member in job.members { input.append(contentsOf: member.pending.input(of: member.sample)) }
+            do throws(ExecutorError) {
+                let report = try executor.run(
+                    plan: job.batch.plan.index, input: input, batch: job.members.count, output: &output)
+                completion(job, .success((report, output)))
+            } catch {
+                completion(job, .failure(error))
+            }
+        }
+    }
+
+    /// Queues a job; the controller gives a worker a batch only when it is idle, so the queue is
+    /// at most one deep.
+    func submit(_ job: WorkerJob) {
+        queue.withLock { $0.jobs.append(job) }
+        wakeup.signal()
+    }
+
+    /// Lets the thread finish its queued jobs, then end; returns once it has.
+    func stop() {
+        let first = queue.withLock { state in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        guard first else { return }
+        // An empty queue at a wake-up ends the loop; this wake-up comes after every job's.
+        wakeup.signal()
+        stopped.wait()
+    }
+}

@@ -1,0 +1,360 @@
+import Logging
+import Synchronization
+public import ZenithControl
+import ZenithCore
+import ZenithExecutor
+
+/// Runs one model's requests: the owner of its `Controller`, its executor workers and its timer.
+///
+/// The controller is a state machine without I/O; this class carries out its decisions. Every
+/// event — a request arriving, a batch finishing, a timer firing — takes the lock once, feeds the
+/// controller with the monotonic clock's `now`, asks it `nextAction` until it says to wait, and
+/// then, outside the lock, hands batches to workers, answers expired requests and arms the
+/// timer. Whoever brings the event (an event loop, a worker, the timer) does this work, so
+/// nothing waits for a scheduling thread.
+///
+/// A request of several samples is admitted sample by sample (all or none), so the controller's
+/// batch sizes, predictions and batching limits count samples; its samples may be served in
+/// different batches, even with different plans, and the response reports that.
+public final class ModelScheduler: Sendable {
+    public let mode: SchedulingMode
+    let model: Model
+    let metrics: ModelMetrics
+    let statistics: ModelStatistics
+    private let clock: MonotonicClock
+    private let state: Mutex<State>
+    private let workers: Mutex<[ExecutorWorker]>
+    private let timer: Mutex<WakeupTimer?>
+    private let logger: Logger
+
+    /// An admitted sample not yet answered.
+    fileprivate struct Slot {
+        var pending: PendingInference
+        var sample: Int
+        /// Ids of the request's samples (consecutive).
+        var siblings: Range<UInt64>
+        /// The deadline `slo_met` is judged against (the real target, also in dense-only mode).
+        var deadline: Instant
+        var bestEffort: Bool
+    }
+
+    fileprivate struct State {
+        var controller: Controller
+        /// In dense-only mode, the policy targets are resolved and reported with; the controller
+        /// itself then runs without targets.
+        var reportingPolicy: SLOPolicy
+        var slots: [RequestID: Slot] = [:]
+        var nextID: UInt64 = 1
+        var accepting = true
+        var drained: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// What to do once the lock is released.
+    fileprivate enum Effect {
+        case run(WorkerJob)
+        case fail(PendingInference, InferenceFailure)
+        case wake(Instant)
+    }
+
+    /// Starts the workers and the timer.
+    ///
+    /// - Parameters:
+    ///   - model: the loaded model.
+    ///   - controller: its controller, calibrated; `configuration.workers` threads are started.
+    ///   - mode: the controller or dense-only.
+    ///   - metrics: where to emit.
+    ///   - logger: for errors.
+    init(
+        model: Model, controller: Controller, mode: SchedulingMode, metrics: ModelMetrics, statistics: ModelStatistics,
+        logger: Logger
+    ) {
+        self.model = model
+        self.mode = mode
+        self.metrics = metrics
+        self.statistics = statistics
+        self.clock = MonotonicClock()
+        self.logger = logger
+        self.state = Mutex(
+            State(
+                controller: controller,
+                reportingPolicy: SLOPolicy(config: model.config, maxQueueDepth: controller.policy.maxQueueDepth)))
+        self.workers = Mutex([])
+        self.timer = Mutex(nil)
+        let name = model.name
+        let workers = (0..<controller.configuration.workers).map { index in
+            ExecutorWorker(model: model, name: "zenith-\(name)-\(index)") { [weak self] job, result in
+                self?.finished(job, result: result)
+            }
+        }
+        self.workers.withLock { $0 = workers }
+        let timer = WakeupTimer(clock: clock, name: "zenith-\(name)-timer") { [weak self] in self?.drive() }
+        self.timer.withLock { $0 = timer }
+    }
+
+    /// Serves `request`: admits its samples, waits for them to be run, and returns the outputs or
+    /// why there are none.
+    /// - Parameter arrival: when the request arrived; its deadline counts from here.
+    public func infer(_ request: InferenceRequest, arrival: Instant) async -> Result<InferenceResult, InferenceFailure>
+    {
+        await withCheckedContinuation { continuation in
+            let pending = PendingInference(
+                request: request, elementsPerSample: model.inputElementCount, classes: model.classCount,
+                continuation: continuation)
+            submit(pending, requested: request.slo, arrival: arrival)
+        }
+    }
+
+    private func submit(_ pending: PendingInference, requested: RequestedSLO, arrival: Instant) {
+        let now = clock.now()
+        let step = state.withLock { state -> Step in
+            if let failure = state.admit(pending, requested: requested, arrival: arrival, now: now, mode: mode) {
+                return state.step(effects: [.fail(pending, failure)])
+            }
+            return state.step(effects: state.collectActions(now: now))
+        }
+        perform(step)
+    }
+
+    /// Asks the controller what to do now and does it (after a timer, or any change).
+    func drive() {
+        let now = clock.now()
+        perform(state.withLock { $0.step(effects: $0.collectActions(now: now)) })
+    }
+
+    /// A worker finished `job`: frees its worker, answers the samples, and schedules what is next.
+    private func finished(_ job: WorkerJob, result: Result<(ExecutionReport, [Float]), ExecutorError>) {
+        let now = clock.now()
+        let step = state.withLock { state -> Step in
+            switch result {
+            case .success(let (report, _)):
+                state.controller.completed(job.batch.id, measuredNanos: report.computeNanoseconds, now: now)
+            case .failure:
+                state.controller.failed(job.batch.id)
+            }
+            for member in job.batch.members { state.slots[member.id] = nil }
+            return state.step(effects: state.collectActions(now: now))
+        }
+        // Answer the samples first; this worker takes its next batch only once this returns anyway.
+        defer { perform(step) }
+
+        switch result {
+        case .success(let (report, output)):
+            let plan = job.batch.plan
+            let classes = model.classCount
+            for (index, member) in job.members.enumerated() {
+                let exited = report.exited[index]
+                member.pending.succeed(
+                    sample: member.sample, logits: output[(index * classes)..<((index + 1) * classes)],
+                    report: SampleReport(
+                        plan: plan.name, expectedAccuracy: plan.expectedAccuracy, exited: exited,
+                        queueNanos: member.queueNanos, computeNanos: report.computeNanoseconds,
+                        batchSize: job.members.count, batch: job.batch.id.rawValue,
+                        sloMet: now <= member.deadline, bestEffort: member.bestEffort))
+            }
+            metrics.executed(
+                plan: plan.name, samples: job.members.count, exits: report.exitCount,
+                computeNanos: report.computeNanoseconds)
+            statistics.executed(
+                plan: plan.name, samples: job.members.count, exits: report.exitCount,
+                computeNanos: report.computeNanoseconds)
+        case .failure(let error):
+            logger.error(
+                "executor failed",
+                metadata: ["model": "\(model.name)", "plan": "\(job.batch.plan.name)", "error": "\(error)"])
+            for member in job.members { member.pending.fail(.executorFailed(error.description)) }
+        }
+    }
+
+    /// What one turn of the lock decided, to carry out after releasing it.
+    fileprivate struct Step {
+        var effects: [Effect]
+        var inflight: Int
+        var queued: Int
+        /// Drain waiters to wake: the model is unloading and nothing is left in flight.
+        var drained: [CheckedContinuation<Void, Never>]
+    }
+
+    private func perform(_ step: Step) {
+        for effect in step.effects {
+            switch effect {
+            case .run(let job):
+                let worker = workers.withLock { $0[job.batch.worker] }
+                worker.submit(job)
+            case .fail(let pending, let failure):
+                pending.fail(failure)
+            case .wake(let instant):
+                let timer = timer.withLock { $0 }
+                timer?.schedule(instant)
+            }
+        }
+        metrics.occupancy(inflight: step.inflight, queued: step.queued)
+        for waiter in step.drained { waiter.resume() }
+    }
+
+    /// Stops admitting (new requests get 503), lets admitted ones finish, then stops the threads.
+    public func drainAndStop() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state in
+                state.accepting = false
+                guard state.slots.isEmpty else {
+                    state.drained.append(continuation)
+                    return false
+                }
+                return true
+            }
+            if resumeNow { continuation.resume() }
+        }
+        let threads = workers.withLock { workers in
+            defer { workers = [] }
+            return workers
+        }
+        for worker in threads { worker.stop() }
+        timer.withLock { timer in
+            defer { timer = nil }
+            return timer
+        }?.stop()
+    }
+
+    /// What the controller currently knows: policy, queue, and predicted times per plan.
+    public var snapshot: SchedulerSnapshot {
+        state.withLock { state in
+            let controller = state.controller
+            let maxBatch = controller.configuration.maxBatchSize
+            return SchedulerSnapshot(
+                mode: mode, workers: controller.configuration.workers, maxBatchSize: maxBatch,
+                maxQueueDelayNanos: controller.configuration.maxQueueDelayNanos,
+                policy: mode == .denseOnly ? state.reportingPolicy : controller.policy,
+                queueDepth: controller.queueDepth, inflight: state.slots.count,
+                plans: controller.profile.plans.map { plan in
+                    SchedulerSnapshot.Plan(
+                        name: plan.name, expectedAccuracy: plan.expectedAccuracy,
+                        predictedMicrosBatch1: controller.latency.predictedMicros(plan: plan.index, batch: 1),
+                        predictedMicrosMaxBatch: controller.latency.predictedMicros(plan: plan.index, batch: maxBatch))
+                })
+        }
+    }
+
+    /// Replaces the SLO policy from the next request on (the operator API's entry point).
+    /// - Throws: a target of the policy that no plan could meet; the policy in force is kept.
+    public func setPolicy(_ policy: SLOPolicy) throws(InvalidTarget) {
+        try state.withLock { state throws(InvalidTarget) in
+            switch mode {
+            case .controller:
+                try state.controller.setPolicy(policy)
+            case .denseOnly:
+                if let invalid = policy.firstInvalidTarget(bestAccuracy: state.controller.profile.bestAccuracy) {
+                    throw invalid
+                }
+                state.reportingPolicy = policy
+            }
+        }
+    }
+}
+
+extension ModelScheduler.State {
+    /// Admits every sample of `pending`, or none: returns why not.
+    fileprivate mutating func admit(
+        _ pending: PendingInference, requested: RequestedSLO, arrival: Instant, now: Instant, mode: SchedulingMode
+    ) -> InferenceFailure? {
+        guard accepting else { return .unavailable }
+        let first = nextID
+        let ids = first..<(first + UInt64(pending.batchSize))
+        nextID += UInt64(pending.batchSize)
+
+        // Resolved once against the arrival, so decoding time counts toward the deadline.
+        let policy = mode == .denseOnly ? reportingPolicy : controller.policy
+        let targets: RequestTargets
+        switch policy.resolve(requested, arrival: arrival, bestAccuracy: controller.profile.bestAccuracy) {
+        case .failure(let invalid): return .invalidTarget(invalid)
+        case .success(let resolved): targets = resolved
+        }
+        // Dense-only: first come, first served, no deadline, one priority level, never expired.
+        let queued =
+            mode == .denseOnly
+            ? RequestTargets(
+                arrival: arrival, deadline: .distantFuture, accuracyTarget: 0,
+                priority: controller.policy.defaultPriorityLevel, policy: .bestEffort)
+            : targets
+        for (sample, raw) in ids.enumerated() {
+            let id = RequestID(raw)
+            let decision = controller.submit(id: id, targets: queued, now: now)
+            let failure: InferenceFailure
+            switch decision {
+            case .admitted(_, let bestEffort):
+                slots[id] = ModelScheduler.Slot(
+                    pending: pending, sample: sample, siblings: ids, deadline: targets.deadline, bestEffort: bestEffort)
+                continue
+            case .rejected(let rejection): failure = .rejected(rejection)
+            case .invalid(let invalid): failure = .invalidTarget(invalid)
+            }
+            for admitted in first..<raw {
+                controller.cancel(RequestID(admitted))
+                slots[RequestID(admitted)] = nil
+            }
+            return failure
+        }
+        return nil
+    }
+
+    /// Packs `effects` with the occupancy and, when draining is over, the drain waiters.
+    fileprivate mutating func step(effects: [ModelScheduler.Effect]) -> ModelScheduler.Step {
+        var drainedNow: [CheckedContinuation<Void, Never>] = []
+        if !accepting, slots.isEmpty { swap(&drainedNow, &drained) }
+        return ModelScheduler.Step(
+            effects: effects, inflight: slots.count, queued: controller.queueDepth, drained: drainedNow)
+    }
+
+    /// Runs the controller until it waits: batches to start, requests to answer unserved.
+    fileprivate mutating func collectActions(now: Instant) -> [ModelScheduler.Effect] {
+        var effects: [ModelScheduler.Effect] = []
+        while true {
+            switch controller.nextAction(now: now) {
+            case .run(let batch):
+                let members = batch.members.compactMap { member -> WorkerJob.Member? in
+                    guard let slot = slots[member.id] else { return nil }
+                    return WorkerJob.Member(
+                        pending: slot.pending, sample: slot.sample, deadline: slot.deadline,
+                        bestEffort: slot.bestEffort || member.bestEffort, queueNanos: member.queueNanos)
+                }
+                guard !members.isEmpty else {
+                    controller.failed(batch.id)
+                    continue
+                }
+                effects.append(.run(WorkerJob(batch: batch, members: members)))
+            case .expire(let expired):
+                for request in expired {
+                    guard let slot = slots.removeValue(forKey: request.id) else { continue }
+                    effects.append(.fail(slot.pending, .expired(request.reason)))
+                    // The request is answered: its samples still queued need no compute.
+                    for sibling in slot.siblings where controller.cancel(RequestID(sibling)) {
+                        slots[RequestID(sibling)] = nil
+                    }
+                }
+            case .wait(let until):
+                effects.append(.wake(until))
+                return effects
+            case .idle:
+                return effects
+            }
+        }
+    }
+}
+
+/// A view of a model's scheduler, for the config and stats endpoints.
+public struct SchedulerSnapshot: Sendable {
+    public struct Plan: Sendable {
+        public var name: String
+        public var expectedAccuracy: Double
+        public var predictedMicrosBatch1: Double
+        public var predictedMicrosMaxBatch: Double
+    }
+
+    public var mode: SchedulingMode
+    public var workers: Int
+    public var maxBatchSize: Int
+    public var maxQueueDelayNanos: UInt64
+    public var policy: SLOPolicy
+    public var queueDepth: Int
+    public var inflight: Int
+    public var plans: [Plan]
+}

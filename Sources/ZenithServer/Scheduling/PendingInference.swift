@@ -1,0 +1,71 @@
+import Synchronization
+import ZenithControl
+
+/// One HTTP request in the scheduler: its input, and the per-sample results as they arrive.
+///
+/// A request of `batchSize` samples enters the controller as that many requests; the answer goes
+/// out once every sample is served, or at the first failure (the other samples' results are then
+/// dropped).
+final class PendingInference: Sendable {
+    typealias Outcome = Result<InferenceResult, InferenceFailure>
+
+    /// `batchSize` samples back to back.
+    let input: [Float]
+    let batchSize: Int
+    let elementsPerSample: Int
+    let classes: Int
+    private let progress: Mutex<Progress>
+
+    private struct Progress {
+        var logits: [Float]
+        var reports: [SampleReport?]
+        var remaining: Int
+        var continuation: CheckedContinuation<Outcome, Never>?
+    }
+
+    init(
+        request: InferenceRequest, elementsPerSample: Int, classes: Int,
+        continuation: CheckedContinuation<Outcome, Never>
+    ) {
+        input = request.input
+        batchSize = request.batchSize
+        self.elementsPerSample = elementsPerSample
+        self.classes = classes
+        progress = Mutex(
+            Progress(
+                logits: [Float](repeating: 0, count: request.batchSize * classes),
+                reports: Array(repeating: nil, count: request.batchSize), remaining: request.batchSize,
+                continuation: continuation))
+    }
+
+    /// The input floats of `sample`.
+    func input(of sample: Int) -> ArraySlice<Float> {
+        input[(sample * elementsPerSample)..<((sample + 1) * elementsPerSample)]
+    }
+
+    /// Records a served sample; answers the request when it was the last one.
+    func succeed(sample: Int, logits: ArraySlice<Float>, report: SampleReport) {
+        let done: (CheckedContinuation<Outcome, Never>, InferenceResult)? = progress.withLock { state in
+            guard state.continuation != nil, state.reports[sample] == nil else { return nil }
+            state.logits.replaceSubrange((sample * classes)..<((sample + 1) * classes), with: logits)
+            state.reports[sample] = report
+            state.remaining -= 1
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, InferenceResult(logits: state.logits, samples: state.reports.map { $0! }))
+        }
+        if let (continuation, result) = done { continuation.resume(returning: .success(result)) }
+    }
+
+    /// Answers the request with `failure`, unless it was already answered.
+    /// - Returns: whether this call answered it.
+    @discardableResult
+    func fail(_ failure: InferenceFailure) -> Bool {
+        let continuation = progress.withLock { state in
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: .failure(failure))
+        return continuation != nil
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ZenithData
+import ZenithExecutor
+import ZenithHTTP
+import ZenithServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve every model of the repository over the Open Inference Protocol (HTTP/1.1 and h2c).")
+
+    @Option(help: "The model repository: one folder per model.")
+    var repository = "Models"
+
+    @Option(help: "Profiles written by `zenith profile` (measured at start-up when missing).")
+    var profiles = "Profiles"
+
+    @Option(help: "The address to listen on.")
+    var host = "0.0.0.0"
+
+    @Option(help: "The port to listen on; 0 picks a free one (printed on standard output).")
+    var port = 8000
+
+    @Option(help: "Executor threads per model (default: the cores).")
+    var workers: Int?
+
+    @Option(help: "OpenBLAS threads (default: cores / workers, at least 1).")
+    var blasThreads: Int?
+
+    @Flag(help: "Switch the SLO controller off: always dense, first come first served (for comparisons).")
+    var denseOnly = false
+
+    @Option(help: "Samples queued per model at most; more are refused with 503.")
+    var maxQueueDepth = 1024
+
+    @Option(help: "Largest request body in bytes; larger ones get 413.")
+    var maxBodyBytes = 16 * 1024 * 1024
+
+    @Option(help: "Timed warm-up runs per plan and batch size at start-up (0: trust Profiles/ as they are).")
+    var warmupIterations = 5
+
+    @Option(help: "The folder holding Fashion-MNIST (to measure accuracy when a profile is missing).")
+    var dataset = FashionMNIST.defaultDirectory
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (debug: one line per request).")
+    var logLevel = "info"
+
+    private static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    private var resolvedWorkers: Int { workers ?? Self.cores }
+    private var resolvedBLASThreads: Int { blasThreads ?? max(1, Self.cores / resolvedWorkers) }
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let blasThreads, blasThreads < 1 { throw ValidationError("--blas-threads must be at least 1") }
+        guard resolvedWorkers * resolvedBLASThreads <= max(Self.cores, resolvedWorkers) else {
+            throw ValidationError(
+                "--workers \(resolvedWorkers) × --blas-threads \(resolvedBLASThreads) exceeds the \(Self.cores) cores")
+        }
+        guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
+        guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard warmupIterations >= 0 else { throw ValidationError("--warmup-iterations must be at least 0") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError(
+                "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "zenith")
+        logger.logLevel = level
+
+        // Only the executable picks the metrics backend; the library emits through swift-metrics.
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        factory.defaultValueHistogramBuckets = [1, 2, 4, 8, 16, 32, 64]
+        MetricsSystem.bootstrap(factory)
+
+        let application = try await ZenithApplication(
+            repository: ModelRepositoryOptions(
+                directory: repository, profiles: profiles, dataset: dataset, workers: resolvedWorkers,
+                mode: denseOnly ? .denseOnly : .controller, maxQueueDepth: maxQueueDepth,
+                warmupIterations: warmupIterations, logger: logger),
+            http: HTTPServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes),
+            blasThreads: resolvedBLASThreads,
+            metricsExposition: { registry.emitToBuffer() }, logger: logger)
+
+        let models = application.repository.loadedModels.map(\.name).joined(separator: ", ")
+        let host = self.host
+        // Scripts and tests wait for this line (with --port 0 it is the only way to learn the port).
+        let announcement = Task {
+            let port = try await application.listeningPort()
+            let line = "zenith: serving \(models) on http://\(host):\(port)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        defer { announcement.cancel() }
+        try await application.run()
+    }
+}
