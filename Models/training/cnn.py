@@ -1,6 +1,7 @@
 """fashion-cnn: joint trunk+branch training, BN folding, DeepLIFT filter tables, filter-masked
 fine-tuning, exit/filter plan tuning on validation."""
 import math
+import os
 
 import torch
 import torch.nn.functional as F
@@ -65,7 +66,7 @@ def _masks(branch_logits, tables, cfg):
             for l, c in cfg["layers"].items()}
 
 
-def filter_finetune(model, tables, data, epochs=4, bs=128, lr=3e-4, seed=4):
+def filter_finetune(model, tables, data, epochs=6, bs=128, lr=3e-4, hard_weight=0.3, seed=4):
     """Fine-tune conv3..conv5 + fc (stem and branch frozen) with the inference-time filter
     masks (branch top-k classes, FORMAT.md selection) mixed with dense passes."""
     seed_all(seed)
@@ -83,7 +84,8 @@ def filter_finetune(model, tables, data, epochs=4, bs=128, lr=3e-4, seed=4):
     n = xtr.shape[0]
     steps = epochs * math.ceil(n / bs)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
-    cfgs = [filter_config(c, f) for c in (2, 3) for f in (0.25, 0.375, 0.5)]
+    # the budgets shipped as plans (2 classes), the 50% budget sampled twice as often
+    cfgs = [filter_config(2, f) for f in (0.5, 0.5, 0.375, 0.25)]
     model.eval()  # no BN / dropout left in the trainable part; keeps the branch deterministic
     for ep in range(epochs):
         perm = torch.randperm(n, generator=gen)
@@ -94,13 +96,18 @@ def filter_finetune(model, tables, data, epochs=4, bs=128, lr=3e-4, seed=4):
             with torch.no_grad():
                 h2 = model.stem(xb)
                 bl = model.branch(h2)
+                # at inference only samples the branch is unsure about reach the filtered
+                # trunk: weight the masked loss towards low branch confidence
+                hard = 1.0 - F.softmax(bl, dim=1).max(1).values
+                wgt = hard_weight + (1.0 - hard_weight) * hard / hard.mean().clamp(min=1e-6)
             dense = model.rest(h2)
             loss = F.cross_entropy(dense, yb)
             teacher = F.softmax(dense.detach(), dim=1)
             cfg = cfgs[int(torch.randint(0, len(cfgs), (1,), generator=gen))]
             out = model.rest(h2, _masks(bl, tables, cfg))
-            loss = loss + 0.7 * F.cross_entropy(out, yb) + 0.3 * F.kl_div(
-                F.log_softmax(out, dim=1), teacher, reduction="batchmean")
+            ce = F.cross_entropy(out, yb, reduction="none")
+            kd = F.kl_div(F.log_softmax(out, dim=1), teacher, reduction="none").sum(1)
+            loss = loss + ((0.8 * ce + 0.2 * kd) * wgt).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -157,7 +164,7 @@ def tune_plans(weights, data, info):
     # filters-only runs give trunk logits under each filter budget plus the branch logits
     trunk = {"dense": (dense["logits"], dense["macs"])}
     cfg_acc = {}
-    for classes in (2, 3):
+    for classes in (2,):
         for frac in (0.5, 0.375, 0.25):
             cfg = filter_config(classes, frac)
             r = _batched(weights, net, {"name": "f", "filters": cfg}, xva)
@@ -192,11 +199,14 @@ def tune_plans(weights, data, info):
         if b is None:
             continue
         log(f"  exit loss<={loss}: thr {b[0]} val acc {b[1]:.4f} cost {b[2]:.3f}")
+        if float((pmax >= b[0]).double().mean()) >= 0.999:
+            log("    (skipped: practically the branch-only plan)")
+            continue
         plans.append({"name": f"exit-{int(round(loss * 100)):03d}", "exit": {"threshold": b[0]}})
-    best_c = {f: max((2, 3), key=lambda c: (cfg_acc[(c, f)], -c)) for f in (0.5, 0.375, 0.25)}
+    best_c = {f: 2 for f in (0.5, 0.375, 0.25)}
     plans.append({"name": "filters-50", "filters": filter_config(best_c[0.5], 0.5)})
     for frac, loss, name in ((0.5, 0.5, "exit-filters-50"), (0.375, 0.75, "exit-filters-38"),
-                             (0.25, 1.0, "exit-filters-25"), (0.25, 2.0, "exit-filters-25-fast")):
+                             (0.25, 1.0, "exit-filters-25")):
         key = (best_c[frac], frac)
         b = pick(key, loss)
         if b is None:
@@ -233,7 +243,35 @@ def _prebranch_macs(weights):
 
 
 
-def run(data, epochs=15, ft_epochs=4):
+def run(data, epochs=15, ft_epochs=6, cache=None):
+    xva, yva = data["val"]
+    xte, yte = data["test"]
+    xtr, ytr = data["train"]
+    if cache and os.path.exists(cache):
+        log(f"fashion-cnn: loading trained+folded model and tables from {cache}")
+        ck = torch.load(cache)
+        folded = CNN(folded=True)
+        folded.load_state_dict(ck["state"])
+        folded.eval()
+        tables, info = ck["tables"], ck["info"]
+    else:
+        folded, tables, info = _train_fold_rank(data, epochs)
+        if cache:
+            torch.save({"state": folded.state_dict(), "tables": tables, "info": info}, cache)
+    log("fashion-cnn: filter-masked fine-tuning")
+    folded = filter_finetune(folded, tables, data, epochs=ft_epochs)
+    folded = folded.to(memory_format=torch.contiguous_format).eval()
+    weights = {k: v.detach().clone().float().contiguous() for k, v in folded.state_dict().items()}
+    for k, v in tables.items():
+        weights["importance." + k] = v.contiguous()
+    log("fashion-cnn: plan tuning on validation")
+    plans = tune_plans(weights, data, info)
+    return {"model": folded, "weights": weights, "network": network_config(), "plans": plans,
+            "input_dims": [1, 28, 28], "info": info,
+            "onnx_module": TrunkOnly(folded).eval(), "onnx_example": torch.zeros(2, 1, 28, 28)}
+
+
+def _train_fold_rank(data, epochs):
     log("fashion-cnn: joint trunk + branch training")
     model = train_joint(data, epochs=epochs)
     xva, yva = data["val"]
@@ -256,14 +294,4 @@ def run(data, epochs=15, ft_epochs=4):
     trunk = TrunkOnly(folded).eval()
     tables = deeplift_tables(trunk, {"conv3": folded.relu3, "conv4": folded.relu4,
                                      "conv5": folded.relu5}, xtr, ytr, bs=500)
-    log("fashion-cnn: filter-masked fine-tuning")
-    folded = filter_finetune(folded, tables, data, epochs=ft_epochs)
-    folded = folded.to(memory_format=torch.contiguous_format).eval()
-    weights = {k: v.detach().clone().float().contiguous() for k, v in folded.state_dict().items()}
-    for k, v in tables.items():
-        weights["importance." + k] = v.contiguous()
-    log("fashion-cnn: plan tuning on validation")
-    plans = tune_plans(weights, data, info)
-    return {"model": folded, "weights": weights, "network": network_config(), "plans": plans,
-            "input_dims": [1, 28, 28], "info": info,
-            "onnx_module": TrunkOnly(folded).eval(), "onnx_example": torch.zeros(2, 1, 28, 28)}
+    return folded, tables, info

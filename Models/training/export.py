@@ -113,6 +113,8 @@ def export_model(out_root, name, res, data):
             for layer, m in r["filters"].items():
                 golden[f"filters.{p['name']}.{layer}"] = m.numpy().astype(np.uint8)
     save_file({k: np.ascontiguousarray(v) for k, v in golden.items()}, os.path.join(vdir, "golden.safetensors"))
+    for fn in ("model.safetensors", "golden.safetensors"):
+        os.chmod(os.path.join(vdir, fn), 0o644)
 
     onnx_err = export_onnx(res["onnx_module"], res["onnx_example"], os.path.join(vdir, "model.onnx"), xg)
     log(f"{name}: wrote {mdir} (onnx max |diff| vs torch {onnx_err:.2e})")

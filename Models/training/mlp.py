@@ -20,15 +20,15 @@ def _evaluate(model, x, y, **kw):
     return acc_of(predict(fn, x.flatten(1)), y)
 
 
-def train_dense(data, epochs=30, bs=256, max_lr=2e-3, seed=1):
+def train_dense(data, epochs=25, bs=256, max_lr=1e-3, shift=0, seed=1):
     seed_all(seed)
     gen = torch.Generator().manual_seed(seed + 100)
     xtr, ytr = data["train"]
     xva, yva = data["val"]
-    model = MLP(hidden=(H, H), dropout=0.25)
+    model = MLP(hidden=(H, H), dropout=0.3)
     opt = torch.optim.AdamW(model.parameters(), lr=max_lr, weight_decay=1e-4)
     steps = epochs * math.ceil(xtr.shape[0] / bs)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps, pct_start=0.2)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps, pct_start=0.15)
     n = xtr.shape[0]
     for ep in range(epochs):
         model.train()
@@ -36,13 +36,15 @@ def train_dense(data, epochs=30, bs=256, max_lr=2e-3, seed=1):
         tot = 0.0
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
-            xb = random_shift(xtr[idx], gen, pad=2).flatten(1)
-            loss = F.cross_entropy(model(xb), ytr[idx])
+            xb = xtr[idx]
+            if shift:
+                xb = random_shift(xb, gen, pad=shift)
+            loss = F.cross_entropy(model(xb.flatten(1)), ytr[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            tot += float(loss) * idx.numel()
+            tot += float(loss.detach()) * idx.numel()
         if ep % 5 == 4 or ep == epochs - 1:
             log(f"  mlp epoch {ep + 1}/{epochs} loss {tot / n:.4f} val {_evaluate(model, xva, yva):.4f}")
     return model
@@ -63,7 +65,7 @@ def permute_by_importance(model, tables):
     return {"fc1": tables["fc1"][:, o1], "fc2": tables["fc2"][:, o2]}
 
 
-def sandwich_finetune(model, data, epochs=8, bs=256, lr=5e-4, min_w=128, seed=2):
+def sandwich_finetune(model, data, epochs=10, bs=256, lr=5e-4, min_w=128, shift=0, seed=2):
     """Each step: full width (CE) + smallest prefix + random prefix + random prefix/top-k
     (CE mixed with distillation from the full-width output)."""
     seed_all(seed)
@@ -71,7 +73,7 @@ def sandwich_finetune(model, data, epochs=8, bs=256, lr=5e-4, min_w=128, seed=2)
     xtr, ytr = data["train"]
     xva, yva = data["val"]
     for m in (model.drop1, model.drop2):
-        m.p = 0.1
+        m.p = 0.2
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     n = xtr.shape[0]
     steps = epochs * math.ceil(n / bs)
@@ -84,7 +86,10 @@ def sandwich_finetune(model, data, epochs=8, bs=256, lr=5e-4, min_w=128, seed=2)
         perm = torch.randperm(n, generator=gen)
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
-            xb = random_shift(xtr[idx], gen, pad=2).flatten(1)
+            xb = xtr[idx]
+            if shift:
+                xb = random_shift(xb, gen, pad=shift)
+            xb = xb.flatten(1)
             yb = ytr[idx]
             full = model(xb)
             loss = F.cross_entropy(full, yb)
@@ -146,7 +151,7 @@ def candidate_plans():
     return plans
 
 
-def run(data, epochs=30, ft_epochs=8):
+def run(data, epochs=25, ft_epochs=10):
     log("fashion-mlp: dense training")
     model = train_dense(data, epochs=epochs)
     xva, yva = data["val"]

@@ -195,6 +195,8 @@ def static_macs(weights, network, plan, input_dims, worst=True):
             for _, _, _, t2 in walk(branch["layers"], list(shape), act, {}, {}, 0.0):
                 bt = t2
             total_branch = bt
+            if plan.get("exit", {}).get("threshold", 1.0) <= 0.0:
+                return total + total_branch  # every sample exits: the trunk stops at the branch
     if run_branch:
         total += total_branch
     return total

@@ -20,10 +20,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="Models", help="output root (the Models/ folder)")
     ap.add_argument("--model", default="all", choices=["all", "fashion-mlp", "fashion-cnn"])
-    ap.add_argument("--mlp-epochs", type=int, default=30)
-    ap.add_argument("--mlp-ft-epochs", type=int, default=8)
+    ap.add_argument("--mlp-epochs", type=int, default=25)
+    ap.add_argument("--mlp-ft-epochs", type=int, default=10)
     ap.add_argument("--cnn-epochs", type=int, default=15)
-    ap.add_argument("--cnn-ft-epochs", type=int, default=4)
+    ap.add_argument("--cnn-ft-epochs", type=int, default=6)
+    ap.add_argument("--cnn-cache", default=None,
+                    help="optional checkpoint of the trained, BN-folded CNN + tables (loaded if it "
+                         "exists, else written) to iterate on fine-tuning/plans without retraining")
     ap.add_argument("--results", default=None,
                     help="results.json path (default: <this folder>/results.json)")
     args = ap.parse_args()
@@ -45,7 +48,7 @@ def main():
             res = mlp.run(data, epochs=args.mlp_epochs, ft_epochs=args.mlp_ft_epochs)
         else:
             import cnn
-            res = cnn.run(data, epochs=args.cnn_epochs, ft_epochs=args.cnn_ft_epochs)
+            res = cnn.run(data, epochs=args.cnn_epochs, ft_epochs=args.cnn_ft_epochs, cache=args.cnn_cache)
         out = export.export_model(args.out, name, res, data)
         out["training"] = res["info"]
         out["runtime_s"] = round(time.time() - t1, 1)
