@@ -11,13 +11,14 @@ public enum Profiler {
     /// `Profiles/<model>/accuracy.json`: validation accuracy, exit rate and cost per plan.
     public static func accuracyProfile(model: Model, validation: LabelledImages) throws -> JSONValue {
         let executor = Executor(model: model)
+        let dense = try Evaluation.denseMultiplyAdds(executor, sample: validation)
         var plans: [JSONValue] = []
         for (index, name) in model.planNames.enumerated() {
             let run = try Evaluation.measure(executor, plan: index, images: validation, batch: model.config.maxBatchSize)
             plans.append([
                 "name": .string(name), "accuracy": .double(rounded(run.accuracy, 5)),
                 "exit_rate": .double(rounded(run.exitRate, 4)),
-                "flops_fraction": .double(rounded(run.multiplyAdds / Double(model.denseMultiplyAdds), 4)),
+                "flops_fraction": .double(rounded(run.multiplyAdds / dense, 4)),
             ])
         }
         let split = model.config.validation
