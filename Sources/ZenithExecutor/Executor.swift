@@ -1,8 +1,8 @@
 import Foundation
 import ZenithCore
 
-/// Runs a model's plans with OpenBLAS: GEMV at batch 1, GEMM for batches, im2col + GEMM for
-/// convolutions.
+/// Runs a model's plans with OpenBLAS: GEMV at batch 1, GEMM for batches, Winograd F(2x2,3x3)
+/// for 3x3 stride-1 convolutions and im2col + GEMM for the others.
 ///
 /// An executor owns its scratch memory, sized once for `maxBatch`, so a run allocates only
 /// small index arrays. It is not thread-safe: give each worker its own executor; they can
@@ -127,7 +127,7 @@ public final class Executor {
 
     /// Runs the branch, writes the outputs of samples that exit, returns the others.
     private func runBranch(_ atBranch: Activation, plan: CompiledPlan, exited: inout [Bool], into out: UnsafeMutablePointer<Float>) -> [Int] {
-        let logits = runLayers(model.branchLayers, from: atBranch, plan: nil, pair: (2, 3))
+        let logits = runLayers(model.branchLayers, from: atBranch, pair: (2, 3))
         let classes = model.classCount
         let batch = atBranch.batch
         branchLogits = [Float](unsafeUninitializedCapacity: classes * batch) { buffer, count in
@@ -182,7 +182,7 @@ public final class Executor {
         return act
     }
 
-    private func runLayers(_ layers: [Layer], from input: Activation, plan: CompiledPlan?, pair: (Int, Int)) -> Activation {
+    private func runLayers(_ layers: [Layer], from input: Activation, pair: (Int, Int)) -> Activation {
         var act = input
         for layer in layers {
             let target = act.buffer == pair.0 ? pair.1 : pair.0
