@@ -1,0 +1,115 @@
+"""Frontend speed, side by side in one run (issue 3):
+
+1. h2load against `zenith serve`'s GET /v2/health/ready and against nghttpd serving a small
+   file, with the same h2load settings; prints both requests/s and the ratio.
+2. Server-side overhead of binary batch-1 infers: total_us − compute_us from the response
+   parameters (and, separately, minus queue_us, since the controller's batching delay is queue
+   time by design), over real test images sent with tritonclient.
+
+usage: .venv/bin/python LoadTests/bench_frontend.py [--requests 100000] [--infers 2000]
+(needs `scripts/setup.sh --python` and `swift build -c release --product zenith`)
+"""
+import argparse
+import gzip
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import tritonclient.http as http
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"nothing listening on port {port}")
+
+
+def h2load(url: str, requests: int, clients: int, streams: int) -> float:
+    out = subprocess.run(
+        ["h2load", "-n", str(requests), "-c", str(clients), "-m", str(streams), url],
+        check=True, capture_output=True, text=True).stdout
+    if not re.search(rf"{requests} succeeded", out):
+        sys.exit(f"h2load against {url} had failures:\n{out}")
+    return float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+
+
+def test_images(count: int) -> np.ndarray:
+    with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
+        pixels = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
+    return (pixels.reshape(-1, 784)[:count] / 255).astype(np.float32)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--streams", type=int, default=16)
+    parser.add_argument("--infers", type=int, default=2000)
+    args = parser.parse_args()
+
+    zenith_port, nghttpd_port = free_port(), free_port()
+    docroot = tempfile.mkdtemp()
+    with open(os.path.join(docroot, "ready"), "w") as f:
+        f.write("{}")
+    servers = [
+        subprocess.Popen([os.path.join(ROOT, ".build/release/zenith"), "serve", "--port", str(zenith_port),
+                          "--log-level", "warning"], cwd=ROOT, stdout=subprocess.DEVNULL),
+        subprocess.Popen(["nghttpd", "--no-tls", "-d", docroot, str(nghttpd_port)], stdout=subprocess.DEVNULL),
+    ]
+    try:
+        wait_for(zenith_port)
+        wait_for(nghttpd_port)
+        settings = dict(requests=args.requests, clients=args.clients, streams=args.streams)
+        # Alternate, twice each, so that machine noise lands on both.
+        zenith, nghttpd = [], []
+        for _ in range(2):
+            zenith.append(h2load(f"http://127.0.0.1:{zenith_port}/v2/health/ready", **settings))
+            nghttpd.append(h2load(f"http://127.0.0.1:{nghttpd_port}/ready", **settings))
+        z, n = max(zenith), max(nghttpd)
+        print(f"h2load -n {args.requests} -c {args.clients} -m {args.streams}: zenith GET /v2/health/ready "
+              f"{z:,.0f} req/s, nghttpd small file {n:,.0f} req/s, ratio {z / n:.2f}")
+
+        client = http.InferenceServerClient(f"127.0.0.1:{zenith_port}")
+        images = test_images(args.infers)
+        overhead, outside_queue = [], []
+        for image in images:
+            tensor = http.InferInput("input", [1, 784], "FP32")
+            tensor.set_data_from_numpy(image.reshape(1, 784), binary_data=True)
+            result = client.infer("fashion-mlp", [tensor]).get_response()["parameters"]
+            overhead.append(result["total_us"] - result["compute_us"])
+            outside_queue.append(result["total_us"] - result["compute_us"] - result["queue_us"])
+        q = statistics.quantiles
+        print(f"binary batch-1 infers on fashion-mlp ({args.infers}): server-side overhead (total − compute) "
+              f"p50 {statistics.median(overhead):.1f} µs, p99 {q(overhead, n=100)[98]:.1f} µs; "
+              f"outside queue and compute p50 {statistics.median(outside_queue):.1f} µs")
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+        for server in servers:
+            server.wait(timeout=30)
+        shutil.rmtree(docroot, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
