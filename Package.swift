@@ -71,6 +71,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
+        // Helpers shared by test targets (running external clients such as curl and nghttp).
+        .target(name: "ZenithTestSupport", path: "Tests/ZenithTestSupport"),
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
         .testTarget(name: "ZenithControlTests", dependencies: ["ZenithControl", "ZenithCore"]),
         .testTarget(name: "ZenithExecutorTests", dependencies: ["ZenithExecutor", "ZenithCore", "ZenithData"]),
@@ -78,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "ZenithHTTPTests",
             dependencies: [
-                "ZenithHTTP",
+                "ZenithHTTP", "ZenithTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,7 +90,7 @@ let package = Package(
             name: "ZenithServerTests",
             dependencies: [
                 "ZenithServer", "ZenithCore", "ZenithControl", "ZenithData", "ZenithExecutor", "ZenithHTTP",
-                "ZenithJSON",
+                "ZenithJSON", "ZenithTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

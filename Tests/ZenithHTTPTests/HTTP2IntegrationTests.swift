@@ -1,4 +1,5 @@
 import Foundation
+import ZenithTestSupport
 import Testing
 @testable import ZenithHTTP
 

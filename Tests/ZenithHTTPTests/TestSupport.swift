@@ -1,4 +1,5 @@
 import Foundation
+import ZenithTestSupport
 import Logging
 import NIOCore
 import NIOPosix
@@ -306,16 +307,6 @@ enum H2 {
 
 // MARK: - External clients
 
-/// Finds `name` on PATH.
-func executable(_ name: String) -> String? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for directory in path.split(separator: ":") {
-        let candidate = "\(directory)/\(name)"
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    }
-    return nil
-}
-
 /// Finds `name` on PATH or records a failure telling how to install it.
 func requireExecutable(_ name: String, package: String, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
     guard let path = executable(name) else {
@@ -325,55 +316,6 @@ func requireExecutable(_ name: String, package: String, sourceLocation: SourceLo
         return nil
     }
     return path
-}
-
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs a program to completion (killed after `timeout`), capturing its output through files so a
-/// chatty program cannot block on a full pipe.
-func run(_ path: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws -> ProcessResult {
-    let directory = FileManager.default.temporaryDirectory
-    let stdoutURL = directory.appendingPathComponent("zenith-http-\(UUID().uuidString).out")
-    let stderrURL = directory.appendingPathComponent("zenith-http-\(UUID().uuidString).err")
-    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: stdoutURL)
-        try? FileManager.default.removeItem(at: stderrURL)
-    }
-    let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
-    let stderrHandle = try FileHandle(forWritingTo: stderrURL)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.standardOutput = stdoutHandle
-    process.standardError = stderrHandle
-    process.standardInput = FileHandle.nullDevice
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do {
-            try process.run()
-        } catch {
-            process.terminationHandler = nil
-            continuation.resume(throwing: error)
-            return
-        }
-        let pid = process.processIdentifier
-        Task.detached {
-            try? await Task.sleep(for: timeout)
-            if process.isRunning { kill(pid, SIGKILL) }
-        }
-    }
-    try stdoutHandle.close()
-    try stderrHandle.close()
-    return ProcessResult(
-        status: status,
-        stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "")
 }
 
 /// Writes `count` bytes to a temporary file for `nghttp -d` / `curl --data-binary`.
