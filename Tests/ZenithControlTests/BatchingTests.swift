@@ -34,6 +34,18 @@ import ZenithCore
         #expect(batch.ids == [1, 2] && batch.members.map(\.queueNanos) == [nanos(ms: 2), nanos(ms: 1)])
     }
 
+    @Test func waitsForCompanyOnlyWhenTheBatchWouldTakeTheLastIdleWorker() throws {
+        var controller = makeController(workers: 2, maxBatchSize: 4, maxQueueDelayMs: 2)
+        controller.admit(1, at: ms(0))
+        // Another worker stays idle: no reason to hold the request back.
+        let first = try controller.run(at: ms(0))
+        #expect(first.ids == [1] && first.members[0].queueNanos == 0)
+        controller.admit(2, at: ms(0.1))
+        #expect(controller.nextAction(now: ms(0.1)) == .wait(until: ms(2.1)))
+        controller.admit(3, at: ms(0.5))
+        #expect(try controller.run(at: ms(2.1)).ids == [2, 3])
+    }
+
     @Test func neverWaitsSoLongThatItsPlanWouldMissTheDeadline() throws {
         var controller = makeController(maxBatchSize: 4, maxQueueDelayMs: 2)
         controller.admit(1, latencyMs: 1.5, accuracy: 0.92, at: ms(0))

@@ -6,9 +6,11 @@ extension Controller {
     /// that no plan can serve in time is expired under the reject policy; otherwise the next batch and
     /// its plan are chosen (`PlanSelector`) and, unless the batching delay applies, dispatched (`.run`).
     ///
-    /// Batching delay: when the whole queue fits in the batch and the batch is below the size limit,
-    /// the batch waits for company until its oldest member has waited `maxQueueDelayNanos`, but never
-    /// past the last instant at which the chosen plan still finishes by the batch's earliest deadline.
+    /// Batching delay: when the whole queue fits in the batch, the batch is below the size limit and
+    /// it would take the last idle worker, the batch waits for company until its oldest member has
+    /// waited `maxQueueDelayNanos`, but never past the last instant at which the chosen plan still
+    /// finishes by the batch's earliest deadline. While another worker is idle, waiting cannot
+    /// raise throughput (that worker would take the next arrival at once), so the batch runs now.
     public mutating func nextAction(now: Instant) -> SchedulingAction {
         let expired = queue.removeExpired(now: now)
         if !expired.isEmpty {
@@ -35,7 +37,9 @@ extension Controller {
             ])
         case .batch(let members, let plan, let choice):
             let predicted = costs.nanos(plan, batch: members.count)
-            if choice != .bestEffort, members.count < configuration.maxBatchSize, members.count == queue.count {
+            if choice != .bestEffort, members.count < configuration.maxBatchSize, members.count == queue.count,
+                workers.freeCount == 1
+            {
                 let oldest = members.map(\.targets.arrival).min()!
                 let earliestDeadline = members.map(\.targets.deadline).min()!
                 let waitUntil = min(

@@ -17,6 +17,7 @@ struct WorkerPool: Sendable {
 
     var firstFree: Int? { jobs.firstIndex { $0 == nil } }
     var busyCount: Int { jobs.count { $0 != nil } }
+    var freeCount: Int { jobs.count - busyCount }
 
     /// The earliest predicted end of a running batch.
     var nextPredictedEnd: Instant? { jobs.compactMap { $0?.predictedEnd }.min() }

@@ -8,9 +8,33 @@ import ZenithExecutor
 ///
 /// The batch's member inputs are copied into one contiguous buffer, reused from batch to batch,
 /// and the outputs come back sample-major for the scheduler to split.
+///
+/// A job may also run on the caller's thread (`runInline`): the controller hands a worker one
+/// batch at a time, so the executor is free then, and the lock around it is uncontended.
 final class ExecutorWorker: Sendable {
     typealias Completion = @Sendable (WorkerJob, Result<(ExecutionReport, [Float]), ExecutorError>) -> Void
 
+    /// The executor and its reused buffers; locked by whichever thread runs a job.
+    private struct Engine: ~Copyable {
+        let executor: Executor
+        var input: [Float] = []
+        var output: [Float] = []
+
+        mutating func run(_ job: WorkerJob) -> Result<(ExecutionReport, [Float]), ExecutorError> {
+            input.removeAll(keepingCapacity: true)
+            for member in job.members { input.append(contentsOf: member.pending.input(of: member.sample)) }
+            do throws(ExecutorError) {
+                let report = try executor.run(
+                    plan: job.batch.plan.index, input: input, batch: job.members.count, output: &output)
+                return .success((report, output))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    private let engine: Mutex<Engine>
+    private let completion: Completion
     private let queue = Mutex<(jobs: [WorkerJob], stopping: Bool)>(([], false))
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
@@ -19,39 +43,37 @@ final class ExecutorWorker: Sendable {
     /// - Parameters:
     ///   - model: the model to run; the executor is sized for its `max_batch_size`.
     ///   - name: the thread's name, for debuggers and `top -H`.
-    ///   - completion: called on this thread after each job.
+    ///   - completion: called after each job, on the thread that ran it.
     init(model: Model, name: String, completion: @escaping Completion) {
+        // Sized for the largest batch the controller forms.
+        engine = Mutex(
+            Engine(
+                executor: Executor(
+                    model: model, maxBatch: max(model.config.maxBatchSize, model.config.batching.maxBatchSize))))
+        self.completion = completion
         // The thread holds the worker until `stop()` ends its loop.
         let thread = Thread { [self] in
-            self.serve(model: model, completion: completion)
+            self.serve()
             self.stopped.signal()
         }
         thread.name = name
         thread.start()
     }
 
-    private func serve(model: Model, completion: Completion) {
-        // Sized for the largest batch the controller forms.
-        let executor = Executor(
-            model: model, maxBatch: max(model.config.maxBatchSize, model.config.batching.maxBatchSize))
-        var input: [Float] = []
-        var output: [Float] = []
+    private func serve() {
         while true {
             wakeup.wait()
             let job: WorkerJob? = queue.withLock { state in
                 state.jobs.isEmpty ? nil : state.jobs.removeFirst()
             }
             guard let job else { return }
-            input.removeAll(keepingCapacity: true)
-            for member in job.members { input.append(contentsOf: member.pending.input(of: member.sample)) }
-            do throws(ExecutorError) {
-                let report = try executor.run(
-                    plan: job.batch.plan.index, input: input, batch: job.members.count, output: &output)
-                completion(job, .success((report, output)))
-            } catch {
-                completion(job, .failure(error))
-            }
+            runInline(job)
         }
+    }
+
+    /// Runs `job` on the calling thread and reports it to the completion handler.
+    func runInline(_ job: WorkerJob) {
+        completion(job, engine.withLock { $0.run(job) })
     }
 
     /// Queues a job; the controller gives a worker a batch only when it is idle, so the queue is

@@ -18,6 +18,8 @@ import ZenithExecutor
 /// different batches, even with different plans, and the response reports that.
 public final class ModelScheduler: Sendable {
     public let mode: SchedulingMode
+    /// Longest predicted run that may take an event loop (see `State.inlineCandidate`).
+    static let inlineLimitNanos: UInt64 = 1_000_000
     let model: Model
     let metrics: ModelMetrics
     let statistics: ModelStatistics
@@ -110,7 +112,9 @@ public final class ModelScheduler: Sendable {
             if let failure = state.admit(pending, requested: requested, arrival: arrival, now: now, mode: mode) {
                 return state.step(effects: [.fail(pending, failure)])
             }
-            return state.step(effects: state.collectActions(now: now))
+            var step = state.step(effects: state.collectActions(now: now))
+            step.inline = state.inlineCandidate(step.effects)
+            return step
         }
         perform(step)
     }
@@ -172,6 +176,8 @@ public final class ModelScheduler: Sendable {
         var queued: Int
         /// Drain waiters to wake: the model is unloading and nothing is left in flight.
         var drained: [CheckedContinuation<Void, Never>]
+        /// A batch to run on this thread rather than hand to its worker.
+        var inline: BatchID? = nil
     }
 
     private func perform(_ step: Step) {
@@ -179,7 +185,11 @@ public final class ModelScheduler: Sendable {
             switch effect {
             case .run(let job):
                 let worker = workers.withLock { $0[job.batch.worker] }
-                worker.submit(job)
+                if job.batch.id == step.inline {
+                    worker.runInline(job)
+                } else {
+                    worker.submit(job)
+                }
             case .fail(let pending, let failure):
                 pending.fail(failure)
             case .wake(let instant):
@@ -294,6 +304,23 @@ extension ModelScheduler.State {
             return failure
         }
         return nil
+    }
+
+    /// The batch among `effects` to run on the submitting thread (an event loop), if any.
+    ///
+    /// Only a lone sample arriving at an empty queue while another worker stays idle, with a short
+    /// predicted run: at such light load the two thread hand-offs (to the worker, back to the event
+    /// loop) cost a sizeable share of the request, and blocking the loop that briefly delays nobody.
+    fileprivate func inlineCandidate(_ effects: [ModelScheduler.Effect]) -> BatchID? {
+        let runs = effects.compactMap { effect -> WorkerJob? in
+            if case .run(let job) = effect { return job }
+            return nil
+        }
+        guard runs.count == 1, let job = runs.first, job.members.count == 1, controller.queueDepth == 0,
+            controller.busyWorkers < controller.configuration.workers,
+            job.batch.predictedNanos <= ModelScheduler.inlineLimitNanos
+        else { return nil }
+        return job.batch.id
     }
 
     /// Packs `effects` with the occupancy and, when draining is over, the drain waiters.
