@@ -5,7 +5,7 @@ import ZenithHTTP
 extension InferenceServer {
     /// `POST /v2/models/{m}/infer`: decode, schedule, encode; every outcome counted and logged.
     func infer(
-        _ reference: Route.ModelReference, request: HTTPRequest, arrival: Instant, log: inout Logger.Metadata
+        _ reference: Route.ModelReference, request: HTTPRequest, arrival: Instant, log: inout Logger.Metadata?
     ) async -> HTTPResponse {
         let loaded: LoadedModel
         switch lookup(reference) {
@@ -19,20 +19,20 @@ extension InferenceServer {
             let total = clock.now().nanoseconds(since: arrival)
             loaded.metrics.answeredWithout(.invalid, reason: "bad_request", totalNanos: total)
             loaded.statistics.failed(reason: "bad_request", totalNanos: total, missedSLO: false)
-            log["reason"] = "bad_request"
+            log?["reason"] = "bad_request"
             return error.response
         }
-        log["batch"] = "\(decoded.batchSize)"
+        log?["batch"] = "\(decoded.batchSize)"
 
         switch await loaded.scheduler.infer(decoded, arrival: arrival) {
         case .success(let result):
             let total = clock.now().nanoseconds(since: arrival)
             loaded.metrics.served(result, totalNanos: total)
             loaded.statistics.served(result, totalNanos: total)
-            log["plan"] = "\(result.weakestSample?.plan ?? "")"
-            log["queue_us"] = "\(result.queueNanos / 1_000)"
-            log["compute_us"] = "\(result.computeNanos / 1_000)"
-            log["slo_met"] = "\(result.sloMet)"
+            log?["plan"] = "\(result.weakestSample?.plan ?? "")"
+            log?["queue_us"] = "\(result.queueNanos / 1_000)"
+            log?["compute_us"] = "\(result.computeNanos / 1_000)"
+            log?["slo_met"] = "\(result.sloMet)"
             return loaded.encoder.encode(decoded, result: result, totalNanos: total)
         case .failure(let failure):
             let total = clock.now().nanoseconds(since: arrival)
@@ -47,7 +47,7 @@ extension InferenceServer {
             loaded.metrics.answeredWithout(outcome, reason: failure.reason, totalNanos: total)
             loaded.statistics.failed(
                 reason: failure.reason, totalNanos: total, missedSLO: outcome == .rejected || outcome == .expired)
-            log["reason"] = "\(failure.reason)"
+            log?["reason"] = "\(failure.reason)"
             return failure.requestError.response
         }
     }

@@ -26,7 +26,8 @@ public struct InferenceServer: HTTPHandler {
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let arrival = clock.now()
-        var log: Logger.Metadata = [:]
+        // Only built when a debug line will be written: interpolating it costs more than routing.
+        var log: Logger.Metadata? = logger.logLevel <= .debug ? [:] : nil
         let response: HTTPResponse
         switch Route.match(method: request.method, path: request.pathWithoutQuery) {
         case .failure(let error):
@@ -34,13 +35,13 @@ public struct InferenceServer: HTTPHandler {
         case .success(let route):
             response = await respond(to: route, request: request, arrival: arrival, log: &log)
         }
-        log["status"] = "\(response.status)"
-        log["us"] = "\(clock.now().nanoseconds(since: arrival) / 1_000)"
-        logger.debug("\(request.method) \(request.path) \(request.version)", metadata: log)
+        log?["status"] = "\(response.status)"
+        log?["us"] = "\(clock.now().nanoseconds(since: arrival) / 1_000)"
+        if let log { logger.debug("\(request.method) \(request.path) \(request.version)", metadata: log) }
         return response
     }
 
-    private func respond(to route: Route, request: HTTPRequest, arrival: Instant, log: inout Logger.Metadata) async
+    private func respond(to route: Route, request: HTTPRequest, arrival: Instant, log: inout Logger.Metadata?) async
         -> HTTPResponse
     {
         switch route {
@@ -66,15 +67,15 @@ public struct InferenceServer: HTTPHandler {
         case .modelStatistics(let reference):
             return statistics(reference)
         case .infer(let reference):
-            log["model"] = "\(reference.name)"
+            log?["model"] = "\(reference.name)"
             return await infer(reference, request: request, arrival: arrival, log: &log)
         case .repositoryIndex:
             return .json(.array(repository.index().map(\.json)))
         case .load(let name):
-            log["model"] = "\(name)"
+            log?["model"] = "\(name)"
             return result(await repository.load(name))
         case .unload(let name):
-            log["model"] = "\(name)"
+            log?["model"] = "\(name)"
             return result(await repository.unload(name))
         }
     }

@@ -102,16 +102,22 @@ public enum Route: Sendable, Equatable {
 
     /// Splits and percent-decodes the segments; `nil` for an empty segment or a bad escape.
     static func segments(_ path: Substring) -> [String]? {
+        // Split on the byte: `split(separator:)` on a Substring walks grapheme clusters.
         var result: [String] = []
-        for raw in path.split(separator: "/", omittingEmptySubsequences: false) {
-            guard !raw.isEmpty, let decoded = percentDecoded(raw) else { return nil }
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        while true {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            guard start < end, let decoded = percentDecoded(Substring(utf8[start..<end])) else { return nil }
             result.append(decoded)
+            guard end < utf8.endIndex else { return result }
+            start = utf8.index(after: end)
         }
-        return result
     }
 
     static func percentDecoded(_ segment: Substring) -> String? {
-        guard segment.contains("%") else { return String(segment) }
+        // A byte scan: with Foundation imported, `contains("%")` is a locale-aware substring search.
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
         var bytes: [UInt8] = []
         var iterator = segment.utf8.makeIterator()
         while let byte = iterator.next() {
