@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "zenith", targets: ["zenith"]),
+        .executable(name: "sloctl", targets: ["sloctl"]),
         .library(name: "ZenithServer", targets: ["ZenithServer"]),
     ],
     dependencies: [
@@ -70,6 +71,20 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        // The operator CLI: commands, validation and output formatting live in SLOCtlKit so tests
+        // can drive them; the executable only lists the subcommands.
+        .target(
+            name: "SLOCtlKit",
+            dependencies: [
+                "ZenithCore", "ZenithHTTP", "ZenithJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "sloctl",
+            dependencies: [
+                "SLOCtlKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // Helpers shared by test targets (running external clients such as curl and nghttp).
         .target(name: "ZenithTestSupport", path: "Tests/ZenithTestSupport"),
@@ -85,6 +100,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .testTarget(
+            name: "SLOCtlKitTests",
+            dependencies: [
+                "SLOCtlKit", "ZenithHTTP", "ZenithJSON", "ZenithTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "ZenithServerTests",
