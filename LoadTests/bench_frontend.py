@@ -74,7 +74,7 @@ def main() -> None:
         f.write("{}")
     servers = [
         subprocess.Popen([os.path.join(ROOT, ".build/release/zenith"), "serve", "--port", str(zenith_port),
-                          "--log-level", "warning"], cwd=ROOT, stdout=subprocess.DEVNULL),
+                          "--no-operator", "--log-level", "warning"], cwd=ROOT, stdout=subprocess.DEVNULL),
         subprocess.Popen(["nghttpd", "--no-tls", "-d", docroot, str(nghttpd_port)], stdout=subprocess.DEVNULL),
     ]
     try:

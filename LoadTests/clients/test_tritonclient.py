@@ -46,7 +46,7 @@ def server():
     assert binary.exists(), f"{binary} not found: run `swift build -c release --product zenith` first"
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
-        [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "1",
+        [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--operator-port", "0", "--workers", "1",
          "--repository", str(ROOT / "Models"), "--profiles", str(ROOT / "Profiles")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
     url = None

@@ -10,6 +10,8 @@ public struct ModelConfig: Sendable, Equatable {
     /// Ordered from dense to the cheapest; the first is always dense.
     public var plans: [PlanSpec]
     public var sloDefaults: SLOTargets
+    /// Start-up targets of named SLO classes (`slo.classes`); the operator API can change them.
+    public var sloClasses: [String: SLOTargets]
     public var infeasiblePolicy: InfeasiblePolicy
     public var batching: BatchingSpec
     public var validation: ValidationSplit
@@ -18,7 +20,7 @@ public struct ModelConfig: Sendable, Equatable {
         name: String, version: Int, maxBatchSize: Int, labelsFile: String?,
         inputs: [TensorSpec], outputs: [TensorSpec], network: NetworkSpec, plans: [PlanSpec],
         sloDefaults: SLOTargets, infeasiblePolicy: InfeasiblePolicy, batching: BatchingSpec,
-        validation: ValidationSplit
+        validation: ValidationSplit, sloClasses: [String: SLOTargets] = [:]
     ) {
         self.name = name
         self.version = version
@@ -29,6 +31,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.network = network
         self.plans = plans
         self.sloDefaults = sloDefaults
+        self.sloClasses = sloClasses
         self.infeasiblePolicy = infeasiblePolicy
         self.batching = batching
         self.validation = validation

@@ -35,7 +35,21 @@ extension ModelConfig {
             validation: ValidationSplit(
                 source: try validation?.optional("source")?.stringValue() ?? "train",
                 start: try validation?.optionalInt("start", min: 0) ?? 55000,
-                count: try validation?.optionalInt("count", min: 0) ?? 5000))
+                count: try validation?.optionalInt("count", min: 0) ?? 5000),
+            sloClasses: try slo?.optional("classes").map(Self.sloClasses) ?? [:])
+    }
+
+    /// `slo.classes`: `{"gold": {"latency_target_ms": 5, "accuracy_target": 0.92}, ...}`.
+    private static func sloClasses(_ reader: ConfigReader) throws(ModelLoadError) -> [String: SLOTargets] {
+        var classes: [String: SLOTargets] = [:]
+        for (name, spec) in try reader.members() {
+            guard !name.isEmpty else { throw reader.error("a class name must not be empty") }
+            guard spec.value.objectValue != nil else { throw spec.error("must be an object") }
+            classes[name] = SLOTargets(
+                latencyTargetMs: try spec.optionalDouble("latency_target_ms"),
+                accuracyTarget: try spec.optionalDouble("accuracy_target"))
+        }
+        return classes
     }
 }
 

@@ -48,6 +48,25 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (debug: one line per request).")
     var logLevel = "info"
 
+    @Option(help: "The address the operator API (sloctl) listens on.")
+    var operatorHost = "127.0.0.1"
+
+    @Option(help: "The operator API's port; 0 picks a free one (printed on standard output).")
+    var operatorPort = 8001
+
+    @Option(
+        help: ArgumentHelp(
+            "A file whose trimmed content is the operator API's bearer token (else $ZENITH_OPERATOR_TOKEN; else open).",
+            valueName: "path"))
+    var operatorTokenFile: String?
+
+    @Option(
+        help: ArgumentHelp("Where targets set through the operator API persist (none by default).", valueName: "path"))
+    var stateDir: String?
+
+    @Flag(help: "No operator API listener (targets in --state-dir still apply).")
+    var noOperator = false
+
     private static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     private var resolvedWorkers: Int { workers ?? Self.cores }
@@ -55,6 +74,13 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard (0...65535).contains(operatorPort) else { throw ValidationError("--operator-port must be 0...65535") }
+        if !noOperator, port != 0, operatorPort == port {
+            throw ValidationError("--operator-port must differ from --port (the operator API listens on its own)")
+        }
+        if let stateDir, stateDir.isEmpty { throw ValidationError("--state-dir must not be empty") }
+        // Read here too so a missing or empty token file stops `serve` before any model loads.
+        _ = try operatorToken()
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let blasThreads, blasThreads < 1 { throw ValidationError("--blas-threads must be at least 1") }
         guard resolvedWorkers * resolvedBLASThreads <= max(Self.cores, resolvedWorkers) else {
@@ -97,18 +123,47 @@ struct Serve: AsyncParsableCommand {
                 mode: denseOnly ? .denseOnly : .controller, maxQueueDepth: maxQueueDepth,
                 warmupIterations: warmupIterations, logger: logger),
             http: HTTPServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes),
+            operator: OperatorConfiguration(
+                host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,
+                listens: !noOperator),
             blasThreads: resolvedBLASThreads,
             metricsExposition: { registry.emitToBuffer() }, logger: logger)
 
         let models = application.repository.loadedModels.map(\.name).joined(separator: ", ")
         let host = self.host
-        // Scripts and tests wait for this line (with --port 0 it is the only way to learn the port).
+        let operatorHost = noOperator ? nil : self.operatorHost
+        // Scripts and tests wait for these lines (with port 0 they are the only way to learn the ports).
         let announcement = Task {
             let port = try await application.listeningPort()
-            let line = "zenith: serving \(models) on http://\(host):\(port)\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+            var lines = "zenith: serving \(models) on http://\(host):\(port)\n"
+            if let operatorHost {
+                let operatorPort = try await application.operatorListeningPort()
+                lines += "zenith: operator API on http://\(operatorHost):\(operatorPort)\n"
+            }
+            FileHandle.standardOutput.write(Data(lines.utf8))
         }
         defer { announcement.cancel() }
         try await application.run()
+    }
+
+    /// The operator API's token: `--operator-token-file`'s trimmed content, else
+    /// `$ZENITH_OPERATOR_TOKEN`'s; `nil` (an open API) without either.
+    private func operatorToken() throws -> String? {
+        if let operatorTokenFile {
+            let content: String
+            do {
+                content = try String(contentsOfFile: operatorTokenFile, encoding: .utf8)
+            } catch {
+                throw ValidationError(
+                    "--operator-token-file \(operatorTokenFile): cannot be read: \(error.localizedDescription)")
+            }
+            let token = content.trimmingCharacters(in: .whitespacesAndNewlines)
+            // An empty file must not silently leave the API open.
+            guard !token.isEmpty else { throw ValidationError("--operator-token-file \(operatorTokenFile) is empty") }
+            return token
+        }
+        let token = ProcessInfo.processInfo.environment["ZENITH_OPERATOR_TOKEN"]?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return token?.isEmpty == false ? token : nil
     }
 }

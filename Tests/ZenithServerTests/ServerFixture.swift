@@ -14,14 +14,16 @@ import ZenithJSON
 struct RunningServer: Sendable {
     var application: ZenithApplication
     var port: Int
+    /// The operator API's port, when it was asked for.
+    var operatorPort: Int?
     var registry: PrometheusCollectorRegistry
     var running: Task<Void, any Error>
 
     /// Starts a server; `models` limits the repository to those folders (through a temporary
-    /// repository of symbolic links).
+    /// repository of symbolic links); `operator` adds the operator API's listener (use port 0).
     static func start(
         models: [String]? = nil, mode: SchedulingMode = .controller, warmupIterations: Int = 1,
-        maxBodyBytes: Int = 4 << 20
+        maxBodyBytes: Int = 4 << 20, operator operatorConfiguration: OperatorConfiguration? = nil
     ) async throws -> RunningServer {
         var directory = "\(repositoryRoot)/Models"
         // Without a profile the server measures accuracy on 5000 images per plan: minutes in a debug build.
@@ -55,10 +57,13 @@ struct RunningServer: Sendable {
                 warmupIterations: warmupIterations,
                 metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger),
             http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
-            blasThreads: 1, signals: [], metricsExposition: { registry.emitToBuffer() }, logger: logger)
+            operator: operatorConfiguration, blasThreads: 1, signals: [],
+            metricsExposition: { registry.emitToBuffer() }, logger: logger)
         let running = Task { try await application.run() }
         let port = try await application.listeningPort()
-        return RunningServer(application: application, port: port, registry: registry, running: running)
+        let operatorPort = operatorConfiguration?.listens == true ? try await application.operatorListeningPort() : nil
+        return RunningServer(
+            application: application, port: port, operatorPort: operatorPort, registry: registry, running: running)
     }
 
     /// Graceful shutdown; returns once `run()` has.

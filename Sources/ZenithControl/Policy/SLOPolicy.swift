@@ -38,10 +38,13 @@ public struct SLOPolicy: Sendable, Equatable {
         self.defaultPriorityLevel = min(max(defaultPriorityLevel, 1), self.priorityLevels)
     }
 
-    /// The policy a model's `config.json` declares: its default targets and infeasible policy.
-    public init(config: ModelConfig, classTargets: [String: SLOTargets] = [:], maxQueueDepth: Int = 1024) {
+    /// The policy a model's `config.json` declares: its default targets, SLO classes and
+    /// infeasible policy.
+    ///
+    /// - Parameter classTargets: classes to use instead of the config's `slo.classes`.
+    public init(config: ModelConfig, classTargets: [String: SLOTargets]? = nil, maxQueueDepth: Int = 1024) {
         self.init(
-            modelDefaults: config.sloDefaults, classTargets: classTargets,
+            modelDefaults: config.sloDefaults, classTargets: classTargets ?? config.sloClasses,
             infeasiblePolicy: config.infeasiblePolicy, maxQueueDepth: maxQueueDepth)
     }
 }

@@ -5,45 +5,76 @@ import ZenithExecutor
 public import ZenithHTTP
 
 /// `zenith serve` assembled: the model repository, the Open Inference Protocol handler and the
-/// HTTP server, run in one `ServiceGroup` (ARCHITECTURE.md §5: the composition root).
+/// HTTP server, and optionally the operator API's listener, run in one `ServiceGroup`
+/// (ARCHITECTURE.md §5: the composition root).
 ///
-/// `init` loads every model before anything listens, so once the port is open every model is
-/// ready. Graceful shutdown (SIGTERM/SIGINT, or `triggerGracefulShutdown()`) stops the HTTP
-/// server first — it stops accepting and answers what is in flight — then the repository stops
-/// the executor threads.
+/// `init` reads the operator's state file and loads every model before anything listens, so once
+/// the port is open every model is ready with its targets. Graceful shutdown (SIGTERM/SIGINT, or
+/// `triggerGracefulShutdown()`) stops the HTTP servers first — they stop accepting and answer
+/// what is in flight — then the repository stops the executor threads.
 public final class ZenithApplication: Sendable {
     public let repository: ModelRepository
     public let server: HTTPServer
+    /// The operator API's listener; `nil` without one.
+    public let operatorServer: HTTPServer?
     private let group: ServiceGroup
+
+    /// `operatorListeningPort()` of an application without the operator listener.
+    public struct NoOperatorListenerError: Error, CustomStringConvertible {
+        public var description: String { "the operator API is not enabled" }
+    }
 
     /// Loads the models and prepares the services; nothing listens until `run()`.
     ///
     /// - Parameters:
     ///   - repository: where models come from and how they are scheduled.
     ///   - http: address, port and transport limits.
+    ///   - operator: the operator API's listener and state directory; `nil` for neither.
     ///   - blasThreads: OpenBLAS threads (process-wide); `workers × blasThreads` should not exceed the cores.
     ///   - signals: signals that start graceful shutdown; none in tests.
     ///   - metricsExposition: renders `GET /metrics`; `nil` leaves it 404.
     ///   - logger: the server's logger. The transport gets a copy at `info` or above (its own
     ///     per-request line would repeat the router's) unless this one is at `trace`.
     public init(
-        repository options: ModelRepositoryOptions, http: HTTPServerConfiguration, blasThreads: Int,
+        repository options: ModelRepositoryOptions, http: HTTPServerConfiguration,
+        operator operatorConfiguration: OperatorConfiguration? = nil, blasThreads: Int,
         signals: [UnixSignal] = [.sigterm, .sigint], metricsExposition: (@Sendable () -> [UInt8])?, logger: Logger
     ) async throws {
+        // A bad state file stops the start before seconds of model loading are spent.
+        let targets = try operatorConfiguration?.stateDirectory.map { directory throws(StateFileError) in
+            try SLOStateStore(directory: directory)
+        } ?? SLOStateStore()
         BLAS.setThreadCount(blasThreads)
-        let repository = ModelRepository(options: options)
+        let repository = ModelRepository(options: options, targets: targets)
         try await repository.loadAll()
         var transportLogger = logger
         if logger.logLevel > .trace { transportLogger.logLevel = max(logger.logLevel, .info) }
         let handler = InferenceServer(repository: repository, metricsExposition: metricsExposition, logger: logger)
         let server = HTTPServer(configuration: http, handler: handler, logger: transportLogger)
+        var operatorServer: HTTPServer?
+        if let operatorConfiguration, operatorConfiguration.listens {
+            let loopback = ["127.0.0.1", "::1", "localhost"].contains(operatorConfiguration.host)
+            if operatorConfiguration.token == nil, !loopback {
+                logger.warning(
+                    "the operator API listens beyond loopback without a token: whoever reaches it can change targets",
+                    metadata: ["host": "\(operatorConfiguration.host)"])
+            }
+            operatorServer = HTTPServer(
+                configuration: operatorConfiguration.http,
+                handler: OperatorServer(repository: repository, token: operatorConfiguration.token, logger: logger),
+                logger: transportLogger)
+        }
         self.repository = repository
         self.server = server
-        // Services shut down in reverse order: the HTTP server drains before the models stop.
+        self.operatorServer = operatorServer
+        // Services shut down in reverse order: the HTTP servers drain before the models stop.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: repository), .init(service: server),
+        ]
+        if let operatorServer { services.append(.init(service: operatorServer)) }
         group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: repository), .init(service: server)],
-                gracefulShutdownSignals: signals, logger: logger))
+                services: services, gracefulShutdownSignals: signals, logger: logger))
     }
 
     /// Serves until graceful shutdown.
@@ -54,6 +85,13 @@ public final class ZenithApplication: Sendable {
     /// The bound port, once listening.
     public func listeningPort() async throws -> Int {
         try await server.listeningPort()
+    }
+
+    /// The operator API's bound port, once listening.
+    /// - Throws: `NoOperatorListenerError` when the application has no operator listener.
+    public func operatorListeningPort() async throws -> Int {
+        guard let operatorServer else { throw NoOperatorListenerError() }
+        return try await operatorServer.listeningPort()
     }
 
     /// Starts graceful shutdown, as SIGTERM would.

@@ -4,7 +4,8 @@ import ZenithJSON
 enum ServerMetadata {
     static let name = "zenith"
     static let version = "0.1.0"
-    static let extensions = ["binary_tensor_data", "classification", "model_repository", "statistics"]
+    /// `slo` is the operator API (its own listener; both listeners list it).
+    static let extensions = ["binary_tensor_data", "classification", "model_repository", "slo", "statistics"]
 
     static var json: JSONValue {
         ["name": .string(name), "version": .string(version), "extensions": JSONValue(extensions)]

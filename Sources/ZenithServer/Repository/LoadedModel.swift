@@ -8,14 +8,20 @@ public final class LoadedModel: Sendable {
     public let encoder: InferenceResponseEncoder
     public let metrics: ModelMetrics
     let statistics: ModelStatistics
+    /// The last seconds' requests, for the operator API.
+    let recent: RecentStatistics
 
-    init(model: Model, scheduler: ModelScheduler, metrics: ModelMetrics, statistics: ModelStatistics) {
+    init(
+        model: Model, scheduler: ModelScheduler, metrics: ModelMetrics, statistics: ModelStatistics,
+        recent: RecentStatistics
+    ) {
         self.model = model
         self.scheduler = scheduler
         self.decoder = InferenceRequestDecoder(config: model.config)
         self.encoder = InferenceResponseEncoder(config: model.config, labels: model.labels)
         self.metrics = metrics
         self.statistics = statistics
+        self.recent = recent
     }
 
     public var name: String { model.name }

@@ -9,6 +9,8 @@ import ZenithExecutor
 /// of BLAS; run it with `runOnThread`.
 struct ModelLoader {
     var options: ModelRepositoryOptions
+    /// The operator's targets, which win over the config's.
+    var targets: SLOStateStore
 
     /// Why a model could not be loaded, naming the file at fault where there is one.
     struct Failure: Error, CustomStringConvertible {
@@ -57,10 +59,18 @@ struct ModelLoader {
         } catch {
             throw Failure(description: "\(options.profiles)/\(name): \(error)")
         }
+        var policy = SLOPolicy(config: model.config, maxQueueDepth: options.maxQueueDepth)
+        if let stored = targets.targets(for: name) {
+            policy = stored.applied(to: policy)
+            // Targets saved for a profile or mode that could meet them; this one cannot.
+            if let invalid = policy.firstInvalidTarget(bestAccuracy: profile.bestAccuracy) {
+                throw Failure(description: "\(targets.file ?? "stored targets"): model '\(name)': \(invalid)")
+            }
+        }
         var controller = Controller(
             profile: profile,
             configuration: ControllerConfiguration(batching: model.config.batching, workers: options.workers),
-            policy: SLOPolicy(config: model.config, maxQueueDepth: options.maxQueueDepth))
+            policy: policy)
         // Warm-up plans are numbered as in the model; the profile keeps their order.
         for sample in measured {
             controller.calibrate(
@@ -69,6 +79,7 @@ struct ModelLoader {
 
         let metrics = ModelMetrics(model: name, plans: profile.plans.map(\.name), factory: options.metricsFactory)
         let statistics = ModelStatistics()
+        let recent = RecentStatistics(plans: profile.plans.map(\.name))
         let scheduler = ModelScheduler(
             model: model, controller: controller, mode: mode, metrics: metrics, statistics: statistics, logger: logger)
         logger.info(
@@ -79,7 +90,8 @@ struct ModelLoader {
                 "profiles": "\(profiled == nil ? "measured at start-up" : "from \(options.profiles)")",
                 "dense_us_batch1": "\(controller.latency.predictedMicros(plan: 0, batch: 1))",
             ])
-        return LoadedModel(model: model, scheduler: scheduler, metrics: metrics, statistics: statistics)
+        return LoadedModel(
+            model: model, scheduler: scheduler, metrics: metrics, statistics: statistics, recent: recent)
     }
 
     /// Without `accuracy.json`, measures it as `zenith profile` would, on the validation split.

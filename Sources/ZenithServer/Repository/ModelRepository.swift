@@ -31,10 +31,16 @@ public final class ModelRepository: Service, Sendable {
     }
 
     public let options: ModelRepositoryOptions
+    /// The operator's targets: a model starts with those stored for it, over its `config.json`'s.
+    public let targets: SLOStateStore
     private let entries = Mutex<[String: Entry]>([:])
 
-    public init(options: ModelRepositoryOptions) {
+    /// - Parameters:
+    ///   - options: where models come from and how they are served.
+    ///   - targets: the operator's stored targets; none by default.
+    public init(options: ModelRepositoryOptions, targets: SLOStateStore = SLOStateStore()) {
         self.options = options
+        self.targets = targets
     }
 
     /// Folder names of the repository that hold a `config.json`, sorted.
@@ -121,7 +127,7 @@ public final class ModelRepository: Service, Sendable {
     }
 
     private func finishLoad(_ name: String, replacing old: LoadedModel?) async -> Result<Void, RequestError> {
-        let loader = ModelLoader(options: options)
+        let loader = ModelLoader(options: options, targets: targets)
         do {
             let loaded = try await runOnThread(name: "zenith-load-\(name)") { try loader.load(name: name) }
             entries.withLock { $0[name] = Entry(state: .ready, loaded: loaded) }

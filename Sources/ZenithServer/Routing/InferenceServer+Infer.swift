@@ -19,6 +19,7 @@ extension InferenceServer {
             let total = clock.now().nanoseconds(since: arrival)
             loaded.metrics.answeredWithout(.invalid, reason: "bad_request", totalNanos: total)
             loaded.statistics.failed(reason: "bad_request", totalNanos: total, missedSLO: false)
+            loaded.recent.failed(reason: "bad_request", missedSLO: false, now: arrival.advanced(by: total))
             log?["reason"] = "bad_request"
             return error.response
         }
@@ -29,6 +30,7 @@ extension InferenceServer {
             let total = clock.now().nanoseconds(since: arrival)
             loaded.metrics.served(result, totalNanos: total)
             loaded.statistics.served(result, totalNanos: total)
+            loaded.recent.served(result, totalNanos: total, now: arrival.advanced(by: total))
             log?["plan"] = "\(result.weakestSample?.plan ?? "")"
             log?["queue_us"] = "\(result.queueNanos / 1_000)"
             log?["compute_us"] = "\(result.computeNanos / 1_000)"
@@ -45,8 +47,9 @@ extension InferenceServer {
                 case .executorFailed: .error
                 }
             loaded.metrics.answeredWithout(outcome, reason: failure.reason, totalNanos: total)
-            loaded.statistics.failed(
-                reason: failure.reason, totalNanos: total, missedSLO: outcome == .rejected || outcome == .expired)
+            let missedSLO = outcome == .rejected || outcome == .expired
+            loaded.statistics.failed(reason: failure.reason, totalNanos: total, missedSLO: missedSLO)
+            loaded.recent.failed(reason: failure.reason, missedSLO: missedSLO, now: arrival.advanced(by: total))
             log?["reason"] = "\(failure.reason)"
             return failure.requestError.response
         }

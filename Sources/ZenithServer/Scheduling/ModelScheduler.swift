@@ -79,7 +79,7 @@ public final class ModelScheduler: Sendable {
         self.state = Mutex(
             State(
                 controller: controller,
-                reportingPolicy: SLOPolicy(config: model.config, maxQueueDepth: controller.policy.maxQueueDepth)))
+                reportingPolicy: controller.policy))
         self.workers = Mutex([])
         self.timer = Mutex(nil)
         let name = model.name
@@ -242,6 +242,22 @@ public final class ModelScheduler: Sendable {
                         predictedMicrosMaxBatch: controller.latency.predictedMicros(plan: plan.index, batch: maxBatch))
                 })
         }
+    }
+
+    /// The SLO policy in force: the controller's, or in dense-only mode the one targets are
+    /// resolved and reported with.
+    public var policy: SLOPolicy {
+        state.withLock { mode == .denseOnly ? $0.reportingPolicy : $0.controller.policy }
+    }
+
+    /// The expected accuracy of the model's most accurate plan: no accuracy target may exceed it.
+    public var bestAccuracy: Double {
+        state.withLock { $0.controller.profile.bestAccuracy }
+    }
+
+    /// Samples queued and samples admitted but not yet answered, read together.
+    public var occupancy: (queued: Int, inflight: Int) {
+        state.withLock { ($0.controller.queueDepth, $0.slots.count) }
     }
 
     /// Replaces the SLO policy from the next request on (the operator API's entry point).
