@@ -99,7 +99,7 @@ import ZenithTestSupport
     }
 
     @Test func theExecutableReportsAnUnreachableServerOnOneLine() async throws {
-        guard let sloctl = Self.builtExecutable() else {
+        guard let sloctl = builtProduct("sloctl") else {
             Issue.record("the sloctl executable was not found next to the test bundle: run `swift build` first")
             return
         }
@@ -112,16 +112,5 @@ import ZenithTestSupport
         let invalid = try await run(sloctl, ["set-target", "m", "--accuracy", "2"])
         #expect(invalid.status == 64)
         #expect(invalid.stderr.hasPrefix("Error: --accuracy must be in (0, 1] (got 2.0)\n"))
-    }
-
-    /// `sloctl` in the build directory the tests run from.
-    static func builtExecutable() -> String? {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("sloctl").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return nil
     }
 }

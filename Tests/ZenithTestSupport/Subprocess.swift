@@ -53,3 +53,15 @@ public func run(_ path: String, _ arguments: [String], timeout: Duration = .seco
         status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
 }
+
+/// A product of this package's build (`sloctl`, `zenith`), looked up next to the running test
+/// bundle and a few folders up; `nil` when it has not been built.
+public func builtProduct(_ name: String) -> String? {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        directory.deleteLastPathComponent()
+    }
+    return nil
+}
