@@ -15,9 +15,8 @@ public struct Controller: Sendable {
     /// The operator's policy; replace it with `setPolicy(_:)`.
     public internal(set) var policy: SLOPolicy
     /// Execution time predictions, calibrated at start-up and corrected online.
-    public internal(set) var latency: LatencyModel {
-        didSet { costs = PlanCosts(plans: profile.plans, latency: latency, maxBatchSize: configuration.maxBatchSize) }
-    }
+    /// Change it only through `calibrate` and `completed`, which keep `costs` in step.
+    public private(set) var latency: LatencyModel
     /// The admitted requests not yet dispatched or expired.
     public internal(set) var queue = DeadlineQueue()
     var workers: WorkerPool
@@ -65,7 +64,15 @@ public struct Controller: Sendable {
     /// Feeds a start-up warm-up measurement to the latency model (`LatencyModel.calibrate`).
     @discardableResult
     public mutating func calibrate(plan: Int, batch: Int, measuredNanos: UInt64) -> Bool {
-        latency.calibrate(plan: plan, batch: batch, measuredNanos: measuredNanos)
+        guard latency.calibrate(plan: plan, batch: batch, measuredNanos: measuredNanos) else { return false }
+        costs.refresh(plan: plan, from: latency)
+        return true
+    }
+
+    /// Feeds a measured execution time to the latency model's online correction.
+    mutating func recordExecution(plan: Int, batch: Int, measuredNanos: UInt64) {
+        guard latency.record(plan: plan, batch: batch, measuredNanos: measuredNanos) else { return }
+        costs.refresh(plan: plan, from: latency)
     }
 
     /// Removes a queued request whose client has gone away; `false` if it is not queued.

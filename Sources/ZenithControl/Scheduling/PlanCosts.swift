@@ -1,17 +1,23 @@
 /// The model's plans priced by the latency model: the questions selection and admission ask.
 ///
-/// Predictions for batch sizes up to the limit are tabled when the latency model changes, since
-/// selection and admission ask for them many times per decision.
+/// Predictions for batch sizes up to the limit are tabled, since selection and admission ask for
+/// them many times per decision; a change of the latency model re-tables only the plan it touched.
 struct PlanCosts: Sendable {
     let plans: [PlanProfile]
-    private let latency: LatencyModel
+    private var latency: LatencyModel
     /// `table[plan][batch - 1]`, nanoseconds.
-    private let table: [[UInt64]]
+    private var table: [[UInt64]]
 
     init(plans: [PlanProfile], latency: LatencyModel, maxBatchSize: Int) {
         self.plans = plans
         self.latency = latency
         table = plans.indices.map { plan in (1...maxBatchSize).map { latency.predictedNanos(plan: plan, batch: $0) } }
+    }
+
+    /// Takes `latency`'s predictions for `plan` (the only plan whose predictions it changed).
+    mutating func refresh(plan: Int, from latency: LatencyModel) {
+        self.latency = latency
+        for batch in table[plan].indices { table[plan][batch] = latency.predictedNanos(plan: plan, batch: batch + 1) }
     }
 
     func nanos(_ plan: Int, batch: Int) -> UInt64 {
