@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "zenith", targets: ["zenith"]),
         .executable(name: "sloctl", targets: ["sloctl"]),
         .library(name: "ZenithServer", targets: ["ZenithServer"]),
+        .executable(name: "zenith-load", targets: ["zenith-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C libraries: one system-library target each, imported by exactly one Swift module.
@@ -86,6 +88,25 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // The load harness: scenarios, open-loop sender and reports in a library; a thin CLI.
+        .target(
+            name: "ZenithLoad",
+            dependencies: [
+                "ZenithData", "ZenithHTTP", "ZenithJSON",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "LoadTests/Sources/ZenithLoad"),
+        .executableTarget(
+            name: "zenith-load",
+            dependencies: [
+                "ZenithLoad", "ZenithData", "ZenithHTTP", "ZenithJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "LoadTests/Sources/zenith-load"),
+
         // Helpers shared by test targets (running external clients such as curl and nghttp).
         .target(name: "ZenithTestSupport", path: "Tests/ZenithTestSupport"),
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
@@ -118,6 +139,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "ZenithLoadTests",
+            dependencies: [
+                "ZenithLoad", "ZenithHTTP", "ZenithJSON", "ZenithServer", "ZenithData",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ]
 )

@@ -1,0 +1,151 @@
+extension LoadReport {
+    /// `report.md`: a readable summary: how capacity was measured, both modes side by side with
+    /// their ratios, the sweep table, per-class figures, operator actions, and the plots.
+    ///
+    /// - Parameter plots: the PNG files drawn (names relative to the report), or why none were.
+    public func markdown(plots: Result<[String], PlotError>) -> String {
+        var out: [String] = []
+        out.append("# zenith-load: \(scenario.name)")
+        out.append("")
+        out.append(
+            "Model `\(scenario.model)`, \(scenario.arrival.name) arrivals, \(rateText), "
+                + "\(isSweep ? "\(formatNumber(scenario.sweep!.pointSeconds, 0)) s per point" : "\(formatNumber(scenario.durationSeconds, 0)) s"), "
+                + "seed \(scenario.seed), \(scenario.encoding.rawValue) payloads (\(poolSize) Fashion-MNIST test images, round-robin), "
+                + "\(options.connections) \(options.version == .http2 ? "h2c" : "HTTP/1.1") connections.")
+        out.append("")
+        out.append("Classes: " + scenario.classes.map { c in
+            "**\(c.name)** (share \(formatNumber(c.share, 2)), ≤ \(formatNumber(c.latencyTargetMs, 1)) ms, accuracy ≥ \(formatNumber(c.accuracyTarget, 4)), sent as \(c.delivery.rawValue))"
+        }.joined(separator: "; ") + ".")
+        out.append("")
+        if let capacity {
+            out.append("**Dense capacity: \(formatNumber(capacity.requestsPerSecond, 0)) req/s** — \(capacity.method).")
+            out.append("")
+        }
+        out.append(
+            "Latency counts from each request's *scheduled* send time (open loop: requests leave on schedule "
+                + "whether or not earlier ones returned). Attainment is the share of *sent* requests answered within "
+                + "their latency target by a plan whose expected accuracy meets their accuracy target; rejections, errors "
+                + "and lost answers are misses. Served accuracy is the share of answers whose argmax matches the label.")
+        out.append("")
+
+        if isSweep {
+            out.append("## Sweep")
+            out.append("")
+            out.append("| load × capacity | mode | offered req/s | answered req/s | p50 ms | p99 ms | attainment | served accuracy | rejected | late sends |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|")
+            for entry in entries.sorted(by: { ($0.capacityMultiple ?? 0, $0.record.mode) < ($1.capacityMultiple ?? 0, $1.record.mode) }) {
+                let s = entry.summary
+                out.append(
+                    "| \(entry.capacityMultiple.map { formatNumber($0, 2) } ?? "–") | \(s.mode) | \(formatNumber(s.offeredRate, 0)) "
+                        + "| \(formatNumber(s.throughput, 0)) | \(formatNumber(s.latencyMs.p50, 2)) | \(formatNumber(s.latencyMs.p99, 2)) "
+                        + "| \(formatPercent(s.attainment)) | \(formatPercent(s.servedAccuracy)) "
+                        + "| \(formatPercent(Double(s.sent - s.answered) / Double(max(s.sent, 1)))) | \(formatPercent(s.lateShare)) |")
+            }
+            out.append("")
+        } else {
+            out.append("## Side by side")
+            out.append("")
+            out.append(sideBySide())
+            out.append("")
+        }
+
+        let behind = entries.filter { $0.summary.lateShare >= 0.01 }
+        if !behind.isEmpty {
+            out.append(
+                "**The harness fell behind its schedule** in "
+                    + behind.map { "\($0.summary.mode)\($0.capacityMultiple.map { " at \(formatNumber($0, 2))×" } ?? "") (\(formatPercent($0.summary.lateShare)) of sends > 1 ms late, p99 \(formatNumber($0.summary.sendLatenessMs.p99, 2)) ms)" }
+                    .joined(separator: ", ")
+                    + ": latencies still count from the schedule, but the harness's own lateness is part of them. "
+                    + "Run on a quieter machine, or with the server and the harness on separate cores.")
+            out.append("")
+        }
+
+        for entry in entries where entry.summary.classes.count > 1 {
+            out.append("Per class, \(entry.summary.mode)\(entry.capacityMultiple.map { " at \(formatNumber($0, 2))×" } ?? ""): "
+                + entry.summary.classes.map { c in
+                    "\(c.name): \(c.sent) sent, attainment \(formatPercent(c.attainment)), served accuracy \(formatPercent(c.servedAccuracy)), p99 \(c.p99Ms.map { formatNumber($0, 2) } ?? "–") ms"
+                }.joined(separator: "; "))
+            out.append("")
+        }
+
+        let actionEntries = entries.filter { !$0.record.actions.isEmpty }
+        if !actionEntries.isEmpty {
+            out.append("## Operator actions")
+            out.append("")
+            for entry in actionEntries {
+                for action in entry.record.actions {
+                    let when = action.atSeconds < 0 ? "set-up" : "t = \(formatNumber(action.atSeconds, 1)) s"
+                    let result = action.succeeded ? "200" : "FAILED (\(action.status.map(String.init) ?? "no answer")): \(action.message)"
+                    out.append("- \(entry.summary.mode), \(when): `\(action.body)` → \(result)")
+                }
+            }
+            out.append("")
+        }
+
+        out.append("## Plots")
+        out.append("")
+        switch plots {
+        case .success(let files) where files.isEmpty: out.append("No plots for this report.")
+        case .success(let files): out += files.map { "![\($0)](\($0))" }
+        case .failure(let error): out.append("Not drawn: \(error.description)")
+        }
+        if !notes.isEmpty {
+            out.append("")
+            out.append("## Notes")
+            out.append("")
+            out += notes.map { "- \($0)" }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private var rateText: String {
+        switch scenario.rate {
+        case .absolute(let rps): return "\(formatNumber(rps, 0)) req/s"
+        case .capacityMultiple(let multiple):
+            if isSweep { return "offered load swept over \(scenario.sweep!.multiples.map { formatNumber($0, 2) + "×" }.joined(separator: ", ")) capacity" }
+            return "\(formatNumber(multiple, 2))× dense capacity"
+                + (capacity.map { " (\(formatNumber($0.requestsPerSecond * multiple, 0)) req/s)" } ?? "")
+        }
+    }
+
+    private func sideBySide() -> String {
+        let runs = entries.map(\.summary)
+        var rows: [String] = []
+        rows.append("| | " + runs.map(\.mode).joined(separator: " | ") + (runs.count == 2 ? " | \(runs[1].mode) / \(runs[0].mode) |" : " |"))
+        rows.append("|---|" + runs.map { _ in "---|" }.joined() + (runs.count == 2 ? "---|" : ""))
+        func row(_ name: String, _ value: (RunSummary) -> Double?, _ format: (Double?) -> String, ratio: Bool = true) {
+            var line = "| \(name) | " + runs.map { format(value($0)) }.joined(separator: " | ") + " |"
+            if runs.count == 2 {
+                if ratio, let a = value(runs[0]), let b = value(runs[1]), a > 1e-2, a.isFinite, b.isFinite {
+                    line += " \(formatNumber(b / a, 2))× |"
+                } else {
+                    line += " |"
+                }
+            }
+            rows.append(line)
+        }
+        let ms: (Double?) -> String = { $0.map { formatNumber($0, 2) } ?? "–" }
+        let rate: (Double?) -> String = { $0.map { formatNumber($0, 0) } ?? "–" }
+        row("sent", { Double($0.sent) }, rate, ratio: false)
+        row("offered req/s", { $0.offeredRate }, rate, ratio: false)
+        row("answered req/s", { $0.throughput }, rate)
+        row("p50 ms", { $0.latencyMs.p50 }, ms)
+        row("p90 ms", { $0.latencyMs.p90 }, ms)
+        row("p99 ms", { $0.latencyMs.p99 }, ms)
+        row("p99.9 ms", { $0.latencyMs.p999 }, ms)
+        row("**SLO attainment**", { $0.attainment }, formatPercent)
+        row("served accuracy", { $0.servedAccuracy }, formatPercent, ratio: false)
+        row("correct / sent", { $0.goodputAccuracy }, formatPercent)
+        row("rejected or failed", { Double($0.sent - $0.answered) / Double(max($0.sent, 1)) }, formatPercent, ratio: false)
+        row("early exits", { $0.exitShare }, formatPercent, ratio: false)
+        row("sends > 1 ms late", { $0.lateShare }, formatPercent, ratio: false)
+        rows.append("| waited for a free stream in the client | " + entries.map { String($0.record.clientQueued) }.joined(separator: " | ") + (runs.count == 2 ? " | |" : " |"))
+        rows.append("| rejects by reason | " + runs.map { s in
+            s.rejects.isEmpty ? "none" : s.rejects.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }.joined(separator: " | ") + (runs.count == 2 ? " | |" : " |"))
+        rows.append("| plan mix | " + runs.map { s in
+            s.planCounts.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key) \(formatPercent(Double($0.value) / Double(max(s.answered, 1))))" }.joined(separator: ", ")
+        }.joined(separator: " | ") + (runs.count == 2 ? " | |" : " |"))
+        return rows.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,46 @@
+import Synchronization
+import ZenithHTTP
+
+/// Where answers land during a run: one array per connection, each behind its own mutex.
+///
+/// A connection's completions arrive on its own event loop, so each mutex is uncontended but
+/// for the single merge at the end; no global lock sits on the hot path.
+final class CompletionLog: Sendable {
+    /// One answer: the request's index in the schedule, when it came, and what it was.
+    struct Entry: Sendable {
+        var index: Int
+        var completedNanos: UInt64
+        var result: Result<HTTPResponse, any Error>
+    }
+
+    /// One connection's entries (a class: `Mutex` cannot live in an array by value).
+    private final class Shard: Sendable {
+        let entries: Mutex<[Entry]>
+        init(capacity: Int) {
+            var entries: [Entry] = []
+            entries.reserveCapacity(capacity)
+            self.entries = Mutex(entries)
+        }
+    }
+
+    private let shards: [Shard]
+    private let completed = Atomic<Int>(0)
+
+    init(connections: Int, expected: Int) {
+        let perShard = expected / max(connections, 1) + 16
+        self.shards = (0..<max(connections, 1)).map { _ in Shard(capacity: perShard) }
+    }
+
+    func record(_ entry: Entry, connection: Int) {
+        shards[connection].entries.withLock { $0.append(entry) }
+        completed.add(1, ordering: .releasing)
+    }
+
+    /// Answers recorded so far.
+    var count: Int { completed.load(ordering: .acquiring) }
+
+    /// Every entry, merged (call once sending has stopped and answers are in or given up).
+    func drain() -> [Entry] {
+        shards.flatMap { shard in shard.entries.withLock { entries in entries } }
+    }
+}

@@ -1,0 +1,59 @@
+/// One request of a run: when it was due, when it left, what came back, and whether it met its SLO.
+public struct Sample: Sendable, Equatable {
+    /// The request's index in the schedule.
+    public var index: Int
+    /// The class's name.
+    public var sloClass: String
+    /// Scheduled send time, ns from the start.
+    public var scheduledNanos: UInt64
+    /// Actual send time, ns from the start.
+    public var sentNanos: UInt64
+    /// When the answer came, ns from the start; `nil` when none came before the run gave up.
+    public var completedNanos: UInt64?
+    /// The latency target the request was judged against (the class's, moved by due operator actions).
+    public var latencyTargetMs: Double
+    /// The accuracy target the request was judged against.
+    public var accuracyTarget: Double
+    /// The image's label.
+    public var label: Int
+    /// What the answer said.
+    public var outcome: InferenceOutcome
+
+    /// Creates a sample.
+    public init(
+        index: Int, sloClass: String, scheduledNanos: UInt64, sentNanos: UInt64, completedNanos: UInt64?,
+        latencyTargetMs: Double, accuracyTarget: Double, label: Int, outcome: InferenceOutcome
+    ) {
+        self.index = index
+        self.sloClass = sloClass
+        self.scheduledNanos = scheduledNanos
+        self.sentNanos = sentNanos
+        self.completedNanos = completedNanos
+        self.latencyTargetMs = latencyTargetMs
+        self.accuracyTarget = accuracyTarget
+        self.label = label
+        self.outcome = outcome
+    }
+
+    /// Latency from the *scheduled* send time, so a late send is charged to the latency.
+    public var latencyNanos: UInt64? {
+        completedNanos.map { $0 >= scheduledNanos ? $0 - scheduledNanos : 0 }
+    }
+
+    /// How far behind schedule the request left.
+    public var lateNanos: UInt64 { sentNanos >= scheduledNanos ? sentNanos - scheduledNanos : 0 }
+
+    /// Whether it was answered with outputs (HTTP 200 with a prediction).
+    public var answered: Bool { outcome.status == 200 && outcome.predictedClass != nil }
+
+    /// Whether the prediction matched the label (`nil` when not answered).
+    public var correct: Bool? { answered ? outcome.predictedClass == label : nil }
+
+    /// Whether the SLO was met: answered within the latency target by a plan whose expected
+    /// accuracy meets the accuracy target. Rejections, errors and lost answers are misses.
+    public var attained: Bool {
+        guard answered, let latency = latencyNanos, let expected = outcome.expectedAccuracy else { return false }
+        // The server reports accuracies rounded through JSON: allow a hair of slack.
+        return Double(latency) <= latencyTargetMs * 1e6 && expected >= accuracyTarget - 1e-9
+    }
+}

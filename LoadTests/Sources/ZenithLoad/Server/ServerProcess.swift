@@ -1,0 +1,160 @@
+import Foundation
+import Synchronization
+import Synchronization
+
+/// A `zenith serve` child process started by the harness: ports learned from its stdout,
+/// stopped with SIGTERM.
+public final class ServerProcess: Sendable {
+    /// The data port's address.
+    public let endpoint: Endpoint
+    /// The operator API's address, or `nil` when the server printed no operator line (a zenith
+    /// built before the operator API: set-target actions then fail with a clear message).
+    public let operatorEndpoint: Endpoint?
+    /// The command line, for the report.
+    public let commandLine: String
+
+    private let process: Process
+    private let output: OutputLines
+
+    /// Servers started and not yet stopped, so that an interrupted harness does not leave them running.
+    private static let running = Mutex<[Int32: Process]>([:])
+
+    /// Sends SIGTERM to every server this process started and has not stopped (for a SIGINT handler).
+    public static func terminateAll() {
+        for process in running.withLock({ Array($0.values) }) where process.isRunning { process.terminate() }
+    }
+
+    private init(process: Process, output: OutputLines, endpoint: Endpoint, operatorEndpoint: Endpoint?, commandLine: String) {
+        self.process = process
+        self.output = output
+        self.endpoint = endpoint
+        self.operatorEndpoint = operatorEndpoint
+        self.commandLine = commandLine
+    }
+
+    /// Starts `executable serve --port 0 --operator-port 0 [--dense-only] [extra]` and waits for
+    /// its `zenith: serving ... on http://HOST:PORT` line.
+    ///
+    /// - Parameters:
+    ///   - executable: the `zenith` binary.
+    ///   - denseOnly: pass `--dense-only`.
+    ///   - operatorPort: pass `--operator-port 0` (a zenith without the operator API refuses the flag).
+    ///   - extraArguments: appended as given.
+    ///   - logPath: where the server's stderr goes.
+    ///   - startupTimeout: seconds to wait for the serving line (loading and warm-up take a while).
+    public static func start(
+        executable: String, denseOnly: Bool, operatorPort: Bool = true, extraArguments: [String] = [],
+        logPath: String, startupTimeout: Double = 300
+    ) async throws -> ServerProcess {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw ServerProcessError("\(executable) is not an executable: build it (swift build -c release) or pass --zenith")
+        }
+        var arguments = ["serve", "--host", "127.0.0.1", "--port", "0"]
+        if operatorPort { arguments += ["--operator-port", "0"] }
+        if denseOnly { arguments.append("--dense-only") }
+        arguments += extraArguments
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        let output = OutputLines()
+        output.follow(stdout.fileHandleForReading)
+        try process.run()
+        running.withLock { $0[process.processIdentifier] = process }
+        let commandLine = ([executable] + arguments).joined(separator: " ")
+
+        let deadline = ContinuousClock.now + .seconds(startupTimeout)
+        var endpoint: Endpoint?
+        while endpoint == nil {
+            endpoint = output.lines.lazy.compactMap { Self.address(in: $0, after: "zenith: serving ") }.first
+            if endpoint != nil { break }
+            if !process.isRunning {
+                running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
+                throw ServerProcessError(
+                    "\(commandLine) exited with status \(process.terminationStatus) before serving; see \(logPath)")
+            }
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
+                throw ServerProcessError("\(commandLine) printed no serving line within \(Int(startupTimeout)) s; see \(logPath)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // The operator line follows the serving line; a zenith without the operator API never prints it.
+        var operatorEndpoint: Endpoint?
+        let operatorDeadline = ContinuousClock.now + .seconds(3)
+        while operatorPort && ContinuousClock.now < operatorDeadline {
+            operatorEndpoint = output.lines.lazy.compactMap { Self.address(in: $0, after: "zenith: operator API on ") }.first
+            if operatorEndpoint != nil { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return ServerProcess(
+            process: process, output: output, endpoint: endpoint!, operatorEndpoint: operatorEndpoint,
+            commandLine: commandLine)
+    }
+
+    /// `start`, and when the server refuses `--operator-port` (a zenith built before the operator
+    /// API), once more without it; operator actions then fail with a clear message.
+    public static func startTolerant(
+        executable: String, denseOnly: Bool, extraArguments: [String] = [], logPath: String,
+        startupTimeout: Double = 300
+    ) async throws -> ServerProcess {
+        do {
+            return try await start(
+                executable: executable, denseOnly: denseOnly, operatorPort: true, extraArguments: extraArguments,
+                logPath: logPath, startupTimeout: startupTimeout)
+        } catch let error as ServerProcessError {
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            guard log.contains("operator-port") else { throw error }
+            return try await start(
+                executable: executable, denseOnly: denseOnly, operatorPort: false, extraArguments: extraArguments,
+                logPath: logPath, startupTimeout: startupTimeout)
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit (SIGKILL after `timeout` seconds).
+    public func stop(timeout: Double = 30) async {
+        defer { Self.running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) } }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// The address in a line `<prefix>... http://HOST:PORT`, if the line starts with `prefix`.
+    static func address(in line: String, after prefix: String) -> Endpoint? {
+        guard line.hasPrefix(prefix), let range = line.range(of: "http://", options: .backwards) else { return nil }
+        return Endpoint(url: String(line[range.lowerBound...]).trimmingCharacters(in: .whitespaces))
+    }
+}
+
+/// Reads a child's stdout on a thread of its own (so the pipe never fills) and keeps the lines.
+private final class OutputLines: Sendable {
+    private let state = Mutex<(lines: [String], partial: [UInt8])>(([], []))
+
+    var lines: [String] { state.withLock { $0.lines } }
+
+    func follow(_ handle: FileHandle) {
+        let thread = Thread { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                state.withLock { state in
+                    state.partial.append(contentsOf: data)
+                    while let newline = state.partial.firstIndex(of: UInt8(ascii: "\n")) {
+                        state.lines.append(String(decoding: state.partial[..<newline], as: UTF8.self))
+                        state.partial.removeSubrange(...newline)
+                    }
+                }
+            }
+        }
+        thread.name = "zenith-load-server-stdout"
+        thread.start()
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import ZenithData
+import ZenithJSON
+import ZenithLoad
+
+/// `zenith-load capacity`: the dense capacity of a model (closed loop against --dense-only).
+struct Capacity: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the dense capacity: closed loop with N requests outstanding against zenith serve --dense-only.")
+
+    @Option(help: "The model.")
+    var model = "fashion-cnn"
+
+    @Option(help: "json or binary payloads.")
+    var encoding = "binary"
+
+    @Option(help: "Requests kept outstanding.")
+    var concurrency = 256
+
+    @Option(help: "Seconds counted (after the warm-up).")
+    var duration = 10.0
+
+    @Option(help: "Seconds of warm-up before counting.")
+    var warmup = 2.0
+
+    @Option(help: "The Fashion-MNIST folder.")
+    var dataset = FashionMNIST.defaultDirectory
+
+    @Option(help: "Write the result as JSON here too.")
+    var json: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        guard PayloadEncoding(rawValue: encoding) != nil else { throw ValidationError("--encoding must be json or binary") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive, --warmup ≥ 0") }
+    }
+
+    func run() async throws {
+        let images = try FashionMNIST.load(.test, directory: dataset)
+        // Generous targets: the dense server ignores them, and they must never make it refuse.
+        let slo = SLOClass(name: "capacity", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.01)
+        let pool = PayloadPool(images: images, size: 1000, model: model, classes: [slo], encoding: PayloadEncoding(rawValue: encoding)!)
+        let options = try connection.runOptions()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: connection.clientThreads)
+        var process: ServerProcess?
+        let endpoint: Endpoint
+        switch connection.target {
+        case .external(let given, _):
+            endpoint = given
+        case .spawn(let zenith, let extra):
+            let started = try await ServerProcess.startTolerant(
+                executable: zenith, denseOnly: true, extraArguments: extra, logPath: "/tmp/zenith-load-capacity.log")
+            process = started
+            endpoint = started.endpoint
+        }
+        let transport = try await ClientConnectionPool.connect(
+            to: endpoint, count: options.connections, version: options.version, eventLoopGroup: group)
+        let result = await CapacityProbe(concurrency: concurrency, durationSeconds: duration, warmupSeconds: warmup)
+            .measure(transport: transport, requests: pool.requests[0])
+        await transport.close()
+        await process?.stop()
+        try await group.shutdownGracefully()
+        print("\(model): dense capacity \(String(format: "%.0f", result.requestsPerSecond)) req/s")
+        print("method: \(result.method)")
+        if let json {
+            let object: JSONValue = [
+                "model": .string(model), "requests_per_second": .double(result.requestsPerSecond),
+                "method": .string(result.method), "answered": JSONValue(result.answered), "failed": JSONValue(result.failed),
+            ]
+            try (object.serialized(pretty: true) + "\n").write(toFile: json, atomically: true, encoding: .utf8)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import ArgumentParser
+import ZenithHTTP
+import ZenithLoad
+
+/// Options shared by every subcommand: where the server is and how to connect.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "The zenith binary to start (when no --endpoint is given).")
+    var zenith = ".build/release/zenith"
+
+    @Option(parsing: .unconditionalSingleValue, help: "An extra argument for `zenith serve` (repeatable), e.g. --serve-arg=--workers --serve-arg=2.")
+    var serveArg: [String] = []
+
+    @Option(help: "Use this running server (http://HOST:PORT) instead of starting one.")
+    var endpoint: String?
+
+    @Option(help: "The operator API of the --endpoint server (http://HOST:PORT).")
+    var operatorEndpoint: String?
+
+    @Option(help: "A file holding the operator API's bearer token.")
+    var operatorTokenFile: String?
+
+    @Option(help: "Client connections; requests are spread over them round-robin.")
+    var connections = 16
+
+    @Option(help: "http2 (h2c prior knowledge, many streams per connection) or http1.")
+    var http = "http2"
+
+    @Option(help: "Client event-loop threads.")
+    var clientThreads = 1
+
+    @Option(help: "Seconds to wait for answers after the last send before counting the rest as lost.")
+    var drain = 10.0
+
+    @Option(help: "The sender sleeps until this many microseconds before a send time, then spins.")
+    var spinMicros = 50
+
+    func validate() throws {
+        guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
+        guard http == "http2" || http == "http1" else { throw ValidationError("--http must be http2 or http1") }
+        guard clientThreads >= 1 else { throw ValidationError("--client-threads must be at least 1") }
+        if let endpoint, Endpoint(url: endpoint) == nil { throw ValidationError("--endpoint must be http://HOST:PORT") }
+        if let operatorEndpoint, Endpoint(url: operatorEndpoint) == nil {
+            throw ValidationError("--operator-endpoint must be http://HOST:PORT")
+        }
+        if operatorEndpoint != nil && endpoint == nil {
+            throw ValidationError("--operator-endpoint goes with --endpoint (a started server reports its own)")
+        }
+    }
+
+    var target: ServerTarget {
+        if let endpoint, let parsed = Endpoint(url: endpoint) {
+            return .external(endpoint: parsed, operatorEndpoint: operatorEndpoint.flatMap(Endpoint.init(url:)))
+        }
+        return .spawn(zenith: zenith, extraArguments: serveArg)
+    }
+
+    func runOptions() throws -> RunOptions {
+        var token: String?
+        if let operatorTokenFile {
+            token = try String(contentsOfFile: operatorTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return RunOptions(
+            connections: connections, version: http == "http1" ? .http1_1 : .http2, drainSeconds: drain,
+            spinMicros: spinMicros, operatorToken: token)
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import ZenithData
+import ZenithJSON
+import ZenithLoad
+
+/// `zenith-load run SCENARIO`: one scenario (or sweep) against one or both server modes.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario file open-loop; with --compare dense,slo against both modes with the same trace.")
+
+    @Argument(help: "The scenario file (LoadTests/Scenarios/*.json).")
+    var scenario: String
+
+    @Option(help: "Modes to run in order, comma-separated: dense (zenith serve --dense-only) and/or slo.")
+    var compare = "slo"
+
+    @Option(help: "The output folder (report.json, samples.csv, report.md, plots).")
+    var out: String?
+
+    @Option(help: "Dense capacity in requests per second, instead of measuring it.")
+    var capacity: Double?
+
+    @Option(help: "A file written by `zenith-load capacity --json`: its capacity and method are used.")
+    var capacityFile: String?
+
+    @Option(help: "Capacity probe: requests kept outstanding.")
+    var capacityConcurrency = 256
+
+    @Option(help: "Capacity probe: seconds counted (after 2 s of warm-up).")
+    var capacitySeconds = 10.0
+
+    @Option(help: "Override the scenario's duration (seconds) or, for a sweep, the seconds per point.")
+    var duration: Double?
+
+    @Option(help: "Override the scenario's seed.")
+    var seed: UInt64?
+
+    @Option(help: "Distinct test images in the payload pool (10 000: the whole test set, so served accuracy is comparable with test accuracy).")
+    var pool = 10_000
+
+    @Option(help: "The Fashion-MNIST folder.")
+    var dataset = FashionMNIST.defaultDirectory
+
+    @Option(help: "The Python with matplotlib used for the plots.")
+    var python = ".venv/bin/python"
+
+    @OptionGroup var connection: ConnectionOptions
+
+    var modes: [String] { compare.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    func validate() throws {
+        guard !modes.isEmpty, modes.allSatisfy({ $0 == "dense" || $0 == "slo" }) else {
+            throw ValidationError("--compare takes dense and/or slo, e.g. --compare dense,slo")
+        }
+        if connection.endpoint != nil && modes.count > 1 {
+            throw ValidationError("--compare with two modes starts both servers itself: drop --endpoint")
+        }
+        if let capacity, !(capacity > 0) { throw ValidationError("--capacity must be positive") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        guard pool >= 1 else { throw ValidationError("--pool must be at least 1") }
+    }
+
+    private func givenCapacity() throws -> CapacityResult? {
+        if let capacity { return .given(capacity) }
+        guard let capacityFile else { return nil }
+        let json = try JSONValue(parsing: String(contentsOfFile: capacityFile, encoding: .utf8))
+        guard let rate = json["requests_per_second"]?.doubleValue, rate > 0 else {
+            throw ValidationError("\(capacityFile) has no positive requests_per_second")
+        }
+        return .given(rate, method: json["method"]?.stringValue)
+    }
+
+    func run() async throws {
+        var scenario = try Scenario.load(path: self.scenario)
+        if let duration {
+            if scenario.sweep != nil { scenario.sweep!.pointSeconds = duration } else { scenario.durationSeconds = duration }
+        }
+        if let seed { scenario.seed = seed }
+        let out = self.out ?? "LoadTests/reports/\(scenario.name)"
+        let session = LoadSession(
+            scenario: scenario, modes: modes, target: connection.target, options: try connection.runOptions(),
+            givenCapacity: try givenCapacity(),
+            probe: CapacityProbe(concurrency: capacityConcurrency, durationSeconds: capacitySeconds),
+            poolSize: pool, dataset: dataset, outputDirectory: out, clientThreads: connection.clientThreads,
+            log: { line in FileHandle.standardError.write(Data("zenith-load: \(line)\n".utf8)) })
+        let report = try await session.run()
+        let plots = try ReportWriter(directory: out, python: python).write(report)
+        if case .failure(let error) = plots { print("plots not drawn: \(error)") }
+        print("wrote \(out)/report.md, report.json, samples.csv")
+    }
+}

@@ -1,0 +1,114 @@
+import Testing
+import ZenithHTTP
+import ZenithJSON
+import ZenithLoad
+
+@Suite struct ReportTests {
+    private func report() -> LoadReport {
+        let dense = RunRecord(
+            mode: "dense",
+            samples: [sample(index: 0, latencyMs: 4), sample(index: 1, atSeconds: 1.2, latencyMs: 40)],
+            actions: [], durationSeconds: 2, offeredRate: 1)
+        let slo = RunRecord(
+            mode: "slo",
+            samples: [
+                sample(index: 0, latencyMs: 2, plan: "exit-025", expectedAccuracy: 0.9336),
+                sample(index: 1, atSeconds: 1.2, latencyMs: 1, status: 429, reason: "slo_infeasible"),
+            ],
+            actions: [ActionRecord(atSeconds: 1, doneSeconds: 1.01, body: #"{"accuracy_target":0.9}"#, status: 200, message: "{}")],
+            durationSeconds: 2, offeredRate: 1)
+        return LoadReport(
+            scenario: makeScenario(rate: .capacityMultiple(2), duration: 2),
+            capacity: CapacityResult(
+                requestsPerSecond: 0.5, answered: 5, failed: 0, concurrency: 4, connections: 2, durationSeconds: 10,
+                warmupSeconds: 2),
+            options: RunOptions(connections: 2), poolSize: 10,
+            entries: [
+                .init(record: dense, capacityMultiple: 2, server: "zenith serve --dense-only"),
+                .init(record: slo, capacityMultiple: 2, server: "zenith serve"),
+            ])
+    }
+
+    @Test func jsonHasTheFieldsThePlotsAndReadersUse() throws {
+        let json = report().json()
+        #expect(json["capacity"]?["requests_per_second"]?.doubleValue == 0.5)
+        #expect(json["capacity"]?["method"]?.stringValue?.contains("closed loop") == true)
+        #expect(json["scenario"]?["rate"]?["capacity_multiple"]?.doubleValue == 2)
+        #expect(json["scenario"]?["classes"]?.arrayValue?.count == 1)
+        let runs = try #require(json["runs"]?.arrayValue)
+        #expect(runs.map { $0["mode"]?.stringValue } == ["dense", "slo"])
+        for run in runs {
+            for key in [
+                "sent", "answered", "offered_rps", "throughput_rps", "latency_ms", "attainment", "served_accuracy",
+                "goodput_accuracy", "rejects", "plan_mix", "exit_share", "send_lateness_ms", "late_share", "classes",
+                "timeline", "actions", "capacity_multiple",
+            ] {
+                #expect(run[key] != nil, "runs[].\(key) is missing")
+            }
+            for key in ["p50", "p90", "p99", "p99_9", "max"] { #expect(run["latency_ms"]?[key] != nil) }
+        }
+        #expect(runs[0]["attainment"]?.doubleValue == 0.5)
+        #expect(runs[1]["rejects"]?["slo_infeasible"]?.intValue == 1)
+        #expect(runs[1]["plan_mix"]?["exit-025"]?.doubleValue == 1)
+        #expect(runs[1]["actions"]?.arrayValue?.first?["ok"]?.boolValue == true)
+        #expect(runs[0]["timeline"]?.arrayValue?.count == 2)
+        let comparison = try #require(json["comparison"]?.arrayValue?.first)
+        #expect(comparison["attainment_dense"]?.doubleValue == 0.5)
+        #expect(comparison["attainment_slo"]?.doubleValue == 0.5)
+        // It survives a round trip through json-c.
+        #expect(try JSONValue(parsing: json.serialized()) == json)
+    }
+
+    @Test func csvHasOneLinePerRequest() {
+        let lines = report().samplesCSV().split(separator: "\n")
+        #expect(lines.count == 5)
+        #expect(lines[0] == Substring(LoadReport.csvHeader))
+        #expect(lines[4].hasPrefix("slo,2.000,1,default,1.200000,"))
+        #expect(lines[4].hasSuffix(",slo_infeasible"))
+    }
+
+    @Test func markdownShowsBothModesSideBySide() {
+        let text = report().markdown(plots: .failure(PlotError(".venv/bin/python does not exist")))
+        #expect(text.contains("| | dense | slo | slo / dense |"))
+        #expect(text.contains("**SLO attainment**"))
+        #expect(text.contains("Dense capacity"))
+        #expect(text.contains("Not drawn: .venv/bin/python does not exist"))
+        #expect(text.contains("set-target") || text.contains("accuracy_target"))
+    }
+}
+
+@Suite struct InferenceOutcomeTests {
+    @Test func decodesJSONLogits() {
+        let body = #"{"model_name":"m","parameters":{"plan":"exit-025","exited":true,"expected_accuracy":0.9336},"outputs":[{"name":"logits","datatype":"FP32","shape":[1,4],"data":[0.1,-2,3.5,1]}]}"#
+        let outcome = InferenceOutcome(response: HTTPResponse(status: 200, body: Array(body.utf8)))
+        #expect(outcome == InferenceOutcome(status: 200, plan: "exit-025", exited: true, expectedAccuracy: 0.9336, predictedClass: 2))
+    }
+
+    @Test func decodesBinaryLogits() {
+        let header = #"{"parameters":{"plan":"dense","exited":false,"expected_accuracy":0.93},"outputs":[{"name":"logits","datatype":"FP32","shape":[1,3],"parameters":{"binary_data_size":12}}]}"#
+        var body = Array(header.utf8)
+        for value: Float in [0.5, -1, 7] {
+            let bits = value.bitPattern
+            body += [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)]
+        }
+        let response = HTTPResponse(
+            status: 200, headers: ["inference-header-content-length": String(header.utf8.count)], body: body)
+        #expect(InferenceOutcome(response: response).predictedClass == 2)
+        #expect(InferenceOutcome(response: response).plan == "dense")
+    }
+
+    @Test func errorsKeepTheirReason() {
+        let body = #"{"error":"the model's queue is full","reason":"queue_full"}"#
+        #expect(InferenceOutcome(response: HTTPResponse(status: 503, body: Array(body.utf8))).rejectReason == "queue_full")
+        #expect(InferenceOutcome(response: HTTPResponse(status: 500, body: Array("oops".utf8))).rejectReason == "http_500")
+        #expect(InferenceOutcome(response: HTTPResponse(status: 200, body: Array("{}".utf8))).rejectReason == "bad_response")
+    }
+
+    @Test func endpointsParse() {
+        #expect(Endpoint(url: "http://0.0.0.0:8000") == Endpoint(host: "127.0.0.1", port: 8000))
+        #expect(Endpoint(url: "http://localhost:8001/v2") == Endpoint(host: "localhost", port: 8001))
+        #expect(Endpoint(url: "[::1]:9000") == Endpoint(host: "::1", port: 9000))
+        #expect(Endpoint(url: "https://x:1") == nil)
+        #expect(Endpoint(url: "http://x") == nil)
+    }
+}
