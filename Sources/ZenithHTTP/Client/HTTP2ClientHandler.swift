@@ -7,26 +7,22 @@ import NIOCore
 /// with `nghttp2_session_mem_send` into as few buffers as possible and flushed once: at the end of
 /// the read burst, or in one task scheduled for the end of the tick. Completions run on the loop
 /// after nghttp2 has returned, never from inside its callbacks.
-final class HTTP2ClientHandler: ChannelDuplexHandler, HTTPClientChannelHandler {
+final class HTTP2ClientHandler: NGHTTP2ChannelHandler, HTTPClientChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Output produced per write before writability is checked again.
-    static let writeChunkBytes = 64 * 1024
-
     private let session: NGHTTP2ClientSession
     private let counters: HTTPClientCounters
-    private var context: ChannelHandlerContext?
+    private(set) var context: ChannelHandlerContext?
     /// Succeeds with the peer's first SETTINGS frame: until then the server's limits are unknown
     /// and it is not even known to speak HTTP/2, so `connect` waits for it.
     private var ready: EventLoopPromise<Void>?
     private let handshakeTimeout: TimeAmount
     private var handshakeTimer: Scheduled<Void>?
     private var peerMaxConcurrentStreams = Int.max
-    /// Between `channelRead` and `channelReadComplete`: output is drained at the end of the burst.
-    private var isReading = false
-    private var flushScheduled = false
+    var isReading = false
+    var isFlushScheduled = false
     /// `close` was asked for, the session ended or failed: no new requests.
     private var isClosing = false
     private var isClosed = false
@@ -99,8 +95,7 @@ final class HTTP2ClientHandler: ChannelDuplexHandler, HTTPClientChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.isReading = false
-        self.flushOutput(context: context)
+        self.endReadBurst(context: context)
         context.fireChannelReadComplete()
     }
 
@@ -160,7 +155,7 @@ final class HTTP2ClientHandler: ChannelDuplexHandler, HTTPClientChannelHandler {
                 self.session.setTimeout(timer, streamID: streamID)
             }
             self.counters.inflight.store(self.session.streams.count, ordering: .relaxed)
-            if !self.isReading { self.scheduleFlush(context: context) }
+            self.scheduleFlush(context: context)
         }
     }
 
@@ -168,7 +163,7 @@ final class HTTP2ClientHandler: ChannelDuplexHandler, HTTPClientChannelHandler {
         guard let completion = self.session.abandon(streamID: streamID) else { return }
         completion(.failure(.timedOut))
         // The RST_STREAM(CANCEL) just queued goes out with the tick's other output.
-        if let context = self.context, !self.isReading { self.scheduleFlush(context: context) }
+        if let context = self.context { self.scheduleFlush(context: context) }
     }
 
     func closeConnection() {
@@ -193,39 +188,15 @@ final class HTTP2ClientHandler: ChannelDuplexHandler, HTTPClientChannelHandler {
 
     // MARK: Output
 
-    /// Coalesces everything submitted in one loop tick into one drain and one flush.
-    private func scheduleFlush(context: ChannelHandlerContext) {
-        guard !self.flushScheduled else { return }
-        self.flushScheduled = true
-        context.eventLoop.assumeIsolated().execute {
-            self.flushScheduled = false
-            if let context = self.context { self.flushOutput(context: context) }
-        }
-    }
-
-    /// Drains nghttp2's output into the channel while it is writable; closes the connection once
-    /// the session wants neither to read nor to write (after GOAWAY, or a connection error).
-    private func flushOutput(context: ChannelHandlerContext) {
+    func flushOutput(context: ChannelHandlerContext) {
         guard !self.isClosed else { return }
-        var wrote = false
-        while context.channel.isWritable {
-            var buffer = context.channel.allocator.buffer(capacity: 16 * 1024)
-            let result = self.session.produceOutput(into: &buffer, maxBytes: Self.writeChunkBytes)
-            if buffer.readableBytes > 0 {
-                context.write(self.wrapOutboundOut(buffer), promise: nil)
-                wrote = true
-            }
-            if case .failed(let reason) = result {
-                self.closeReason = .protocolError(reason)
-                self.closeAfterPendingWrites(context: context)
-                break
-            }
-            if case .drained = result { break }
+        if let error = self.writeOutput(of: self.session.handle, context: context, bufferCapacity: 16 * 1024) {
+            self.closeReason = .protocolError(error.message)
+            self.closeAfterPendingWrites(context: context)
         }
-        if wrote { context.flush() }
         // Streams also end while sending (our RST_STREAM, the last DATA after the response).
         self.deliverFinished()
-        if !self.session.wantsRead && !self.session.wantsWrite {
+        if self.session.handle.isFinished {
             self.closeAfterPendingWrites(context: context)
         }
     }
@@ -234,8 +205,6 @@ final class HTTP2ClientHandler: ChannelDuplexHandler, HTTPClientChannelHandler {
         guard !self.isClosed, !self.closeStarted else { return }
         self.closeStarted = true
         self.isClosing = true
-        // Writes complete in order: once this empty one is done, everything before it was sent.
-        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
-            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        self.closeWhenWritten(context: context)
     }
 }

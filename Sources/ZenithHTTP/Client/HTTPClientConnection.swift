@@ -79,7 +79,7 @@ public final class HTTPClientConnection: Sendable {
                             let session: NGHTTP2ClientSession
                             do {
                                 session = try NGHTTP2ClientSession(defaultAuthority: authority)
-                            } catch let error as NGHTTP2ClientSession.SessionError {
+                            } catch let error as NGHTTP2Error {
                                 throw HTTPClientError.protocolError("cannot create the HTTP/2 session: \(error.message)")
                             }
                             let promise = channel.eventLoop.makePromise(of: Void.self)

@@ -3,22 +3,10 @@ internal import CNGHTTP2
 /// The C callbacks nghttp2 calls while receiving and sending. Each finds its
 /// ``NGHTTP2ClientSession`` from `user_data` and its stream from the stream id.
 extension NGHTTP2ClientSession {
-    private static let frameData = UInt8(NGHTTP2_DATA.rawValue)
-    private static let frameHeaders = UInt8(NGHTTP2_HEADERS.rawValue)
-    private static let frameSettings = UInt8(NGHTTP2_SETTINGS.rawValue)
-    private static let frameGoAway = UInt8(NGHTTP2_GOAWAY.rawValue)
-    private static let flagEndStream = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
-    private static let flagAck = UInt8(NGHTTP2_FLAG_ACK.rawValue)
-
-    @inline(__always)
-    private static func owner(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2ClientSession {
-        Unmanaged<NGHTTP2ClientSession>.fromOpaque(userData!).takeUnretainedValue()
-    }
-
     static func install(_ callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
-            guard let frame, frame.pointee.hd.type == NGHTTP2ClientSession.frameHeaders else { return 0 }
+            guard let frame, frame.pointee.hd.type == NGHTTP2Frame.headers else { return 0 }
             NGHTTP2ClientSession.owner(userData).receiveHeader(
                 streamID: frame.pointee.hd.stream_id,
                 name: UnsafeBufferPointer(start: name, count: nameLength),
@@ -30,13 +18,13 @@ extension NGHTTP2ClientSession {
             guard let frame else { return 0 }
             let session = NGHTTP2ClientSession.owner(userData)
             switch frame.pointee.hd.type {
-            case NGHTTP2ClientSession.frameHeaders, NGHTTP2ClientSession.frameData:
-                if frame.pointee.hd.flags & NGHTTP2ClientSession.flagEndStream != 0 {
+            case NGHTTP2Frame.headers, NGHTTP2Frame.data:
+                if frame.pointee.hd.flags & NGHTTP2Frame.flagEndStream != 0 {
                     session.remoteEnded(streamID: frame.pointee.hd.stream_id)
                 }
-            case NGHTTP2ClientSession.frameSettings:
-                if frame.pointee.hd.flags & NGHTTP2ClientSession.flagAck == 0 { session.settingsReceived = true }
-            case NGHTTP2ClientSession.frameGoAway:
+            case NGHTTP2Frame.settings:
+                if frame.pointee.hd.flags & NGHTTP2Frame.flagAck == 0 { session.settingsReceived = true }
+            case NGHTTP2Frame.goAway:
                 session.peerSentGoAway()
             default:
                 break
@@ -60,15 +48,9 @@ extension NGHTTP2ClientSession {
     /// nghttp2's data provider: copies the next slice of the stream's request body.
     static let readRequestBody: nghttp2_data_source_read_callback = {
         _, streamID, destination, length, flags, _, userData in
-        guard
-            let (count, isEnd) = NGHTTP2ClientSession.owner(userData).readRequestBody(
-                streamID: streamID, into: UnsafeMutableRawBufferPointer(start: destination, count: length))
-        else {
-            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
-        }
-        if isEnd {
-            flags!.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-        }
-        return count
+        NGHTTP2SessionHandle.dataSourceResult(
+            NGHTTP2ClientSession.owner(userData).readRequestBody(
+                streamID: streamID, into: UnsafeMutableRawBufferPointer(start: destination, count: length)),
+            flags: flags)
     }
 }

@@ -5,12 +5,12 @@ import NIOCore
 /// response, and serialises what nghttp2 wants to send.
 ///
 /// Confined to the connection's event loop. nghttp2 calls back into it (see
-/// `NGHTTP2ClientSession+Callbacks.swift`) only from inside ``receive(_:)`` and
-/// ``produceOutput(into:maxBytes:)``, through an unretained pointer: the session never outlives
-/// this object. Callbacks never run user code: finished streams are queued in ``finished`` and the
+/// `NGHTTP2ClientSession+Callbacks.swift`) only from inside ``receive(_:)`` and while its
+/// ``handle`` produces output, through an unretained pointer: the session never outlives this
+/// object. Callbacks never run user code: finished streams are queued in ``finished`` and the
 /// channel handler completes them once nghttp2 has returned, so a completion may submit the next
 /// request without re-entering nghttp2.
-final class NGHTTP2ClientSession {
+final class NGHTTP2ClientSession: NGHTTP2SessionOwner {
     /// One request in flight.
     struct Stream {
         /// `nil` once the caller has been answered early (timed out): the stream is only drained.
@@ -25,21 +25,8 @@ final class NGHTTP2ClientSession {
         var timeout: Scheduled<Void>?
     }
 
-    enum OutputResult {
-        /// nghttp2 has nothing more to send.
-        case drained
-        /// `maxBytes` reached; call again when the channel is writable.
-        case more
-        /// The session failed: close the connection.
-        case failed(String)
-    }
-
-    /// SETTINGS_INITIAL_WINDOW_SIZE we advertise: how much response body a stream may send ahead.
-    static let streamWindowBytes = 1 << 20
-    /// Our connection-level receive window.
-    static let connectionWindowBytes = 16 << 20
-
-    private var session: OpaquePointer?
+    /// The nghttp2 session; its output is drained by the connection handler.
+    let handle: NGHTTP2SessionHandle
     private(set) var streams: [Int32: Stream] = [:]
     /// Streams that ended during the last call into nghttp2, with their outcome, for the handler
     /// to complete and then clear with ``clearFinished()``.
@@ -51,61 +38,16 @@ final class NGHTTP2ClientSession {
     /// The `:authority` used when a request carries no `host` field.
     let defaultAuthority: String
 
-    // Scratch space reused to build each request's header list without allocating.
-    private var headerBytes: [UInt8] = []
-    private var headerSpans: [(nameStart: Int, nameCount: Int, valueStart: Int, valueCount: Int)] = []
-    private var nameValues: [nghttp2_nv] = []
+    private var headerBlock = NGHTTP2HeaderBlock()
 
-    struct SessionError: Error {
-        var code: Int
-        var message: String { Self.message(for: self.code) }
-
-        static func message(for code: Int) -> String {
-            String(cString: nghttp2_strerror(Int32(truncatingIfNeeded: code)))
-        }
-    }
-
-    init(defaultAuthority: String) throws(SessionError) {
+    init(defaultAuthority: String) throws(NGHTTP2Error) {
         self.defaultAuthority = defaultAuthority
+        self.handle = try NGHTTP2SessionHandle(
+            kind: .client, settings: [NGHTTP2SessionHandle.setting(NGHTTP2_SETTINGS_ENABLE_PUSH, 0)],
+            install: Self.install)
         self.finished.reserveCapacity(64)
         self.streams.reserveCapacity(128)
-
-        var callbacks: OpaquePointer?
-        guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else {
-            throw SessionError(code: Int(NGHTTP2_ERR_NOMEM.rawValue))
-        }
-        defer { nghttp2_session_callbacks_del(callbacks) }
-        Self.install(callbacks)
-
-        var option: OpaquePointer?
-        guard nghttp2_option_new(&option) == 0, let option else {
-            throw SessionError(code: Int(NGHTTP2_ERR_NOMEM.rawValue))
-        }
-        defer { nghttp2_option_del(option) }
-        // No priority tree and no push: keep no state for closed streams.
-        nghttp2_option_set_no_closed_streams(option, 1)
-
-        var session: OpaquePointer?
-        let rv = nghttp2_session_client_new2(&session, callbacks, Unmanaged.passUnretained(self).toOpaque(), option)
-        guard rv == 0, let session else { throw SessionError(code: Int(rv)) }
-        self.session = session
-
-        var settings = [
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0),
-            nghttp2_settings_entry(
-                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: UInt32(Self.streamWindowBytes)),
-        ]
-        let settingsResult = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
-        guard settingsResult == 0 else { throw SessionError(code: Int(settingsResult)) }
-        // Responses of many streams share the connection window: a large one avoids waiting on
-        // WINDOW_UPDATE round trips under load.
-        let windowResult = nghttp2_session_set_local_window_size(
-            session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(Self.connectionWindowBytes))
-        guard windowResult == 0 else { throw SessionError(code: Int(windowResult)) }
-    }
-
-    deinit {
-        nghttp2_session_del(self.session)
+        self.handle.bind(to: self)
     }
 
     // MARK: Peer settings
@@ -113,18 +55,15 @@ final class NGHTTP2ClientSession {
     /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2 assumes 100 until SETTINGS arrive;
     /// "unlimited" reads as `UInt32.max`).
     var peerMaxConcurrentStreams: Int {
-        Int(nghttp2_session_get_remote_settings(self.session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS))
+        Int(nghttp2_session_get_remote_settings(self.handle.pointer, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS))
     }
 
     // MARK: Input
 
     /// Feeds bytes read from the connection. Returns the error when the session failed fatally
     /// (the connection must close after sending whatever is queued, GOAWAY included).
-    func receive(_ buffer: ByteBuffer) -> SessionError? {
-        let result = buffer.withUnsafeReadableBytes { bytes -> Int in
-            nghttp2_session_mem_recv(self.session, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
-        }
-        return result < 0 ? SessionError(code: result) : nil
+    func receive(_ buffer: ByteBuffer) -> NGHTTP2Error? {
+        self.handle.receive(buffer)
     }
 
     func clearFinished() {
@@ -139,44 +78,33 @@ final class NGHTTP2ClientSession {
         _ request: HTTPRequest, completion: @escaping HTTPClientCompletion
     ) -> Result<Int32, HTTPClientError> {
         if self.goAwayReceived { return .failure(.connectionClosed) }
-        self.headerBytes.removeAll(keepingCapacity: true)
-        self.headerSpans.removeAll(keepingCapacity: true)
-        self.appendField(name: ":method", value: request.method)
-        self.appendField(name: ":scheme", value: "http")
-        self.appendField(name: ":authority", value: request.headers["host"] ?? self.defaultAuthority)
-        self.appendField(name: ":path", value: request.path.isEmpty ? "/" : request.path)
+        self.headerBlock.removeAll()
+        self.headerBlock.append(name: ":method", value: request.method)
+        self.headerBlock.append(name: ":scheme", value: "http")
+        self.headerBlock.append(name: ":authority", value: request.headers["host"] ?? self.defaultAuthority)
+        self.headerBlock.append(name: ":path", value: request.path.isEmpty ? "/" : request.path)
         for field in request.headers where Self.isSendable(field) {
-            self.appendField(name: field.name, value: field.value)
+            self.headerBlock.append(name: field.name, value: field.value)
         }
         let sendsBody = !request.body.isEmpty
         if sendsBody || Self.expectsBody(request.method) {
-            self.appendField(name: "content-length", value: String(request.body.count))
+            self.headerBlock.append(name: "content-length", value: String(request.body.count))
         }
 
         var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: Self.readRequestBody)
-        let streamID = self.headerBytes.withUnsafeMutableBufferPointer { bytes -> Int32 in
-            let base = bytes.baseAddress!
-            self.nameValues.removeAll(keepingCapacity: true)
-            for span in self.headerSpans {
-                self.nameValues.append(
-                    nghttp2_nv(
-                        name: base + span.nameStart, value: base + span.valueStart, namelen: span.nameCount,
-                        valuelen: span.valueCount, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+        let streamID = self.headerBlock.withNameValues { nva in
+            // nghttp2 copies the fields (and the provider); the body is read later through it.
+            if sendsBody {
+                return nghttp2_submit_request(self.handle.pointer, nil, nva.baseAddress, nva.count, &provider, nil)
             }
-            return self.nameValues.withUnsafeBufferPointer { nva in
-                // nghttp2 copies the fields (and the provider); the body is read later through it.
-                if sendsBody {
-                    return nghttp2_submit_request(self.session, nil, nva.baseAddress, nva.count, &provider, nil)
-                }
-                return nghttp2_submit_request(self.session, nil, nva.baseAddress, nva.count, nil, nil)
-            }
+            return nghttp2_submit_request(self.handle.pointer, nil, nva.baseAddress, nva.count, nil, nil)
         }
         guard streamID > 0 else {
             switch streamID {
             case NGHTTP2_ERR_START_STREAM_NOT_ALLOWED.rawValue, NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE.rawValue:
                 return .failure(.connectionClosed)
             default:
-                return .failure(.protocolError(SessionError.message(for: Int(streamID))))
+                return .failure(.protocolError(NGHTTP2Error(code: Int(streamID)).message))
             }
         }
         self.streams[streamID] = Stream(completion: completion, requestBody: sendsBody ? request.body : [])
@@ -195,7 +123,7 @@ final class NGHTTP2ClientSession {
         self.streams[streamID]?.completion = nil
         self.streams[streamID]?.requestBody = []
         _ = nghttp2_submit_rst_stream(
-            self.session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_CANCEL.rawValue)
+            self.handle.pointer, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_CANCEL.rawValue)
         return completion
     }
 
@@ -212,15 +140,7 @@ final class NGHTTP2ClientSession {
 
     /// Queues GOAWAY(NO_ERROR): no new streams from either side.
     func terminate() {
-        _ = nghttp2_session_terminate_session(self.session, NGHTTP2_NO_ERROR.rawValue)
-    }
-
-    private func appendField(name: String, value: String) {
-        let nameStart = self.headerBytes.count
-        self.headerBytes.append(contentsOf: name.utf8)
-        let valueStart = self.headerBytes.count
-        self.headerBytes.append(contentsOf: value.utf8)
-        self.headerSpans.append((nameStart, valueStart - nameStart, valueStart, self.headerBytes.count - valueStart))
+        _ = nghttp2_session_terminate_session(self.handle.pointer, NGHTTP2_NO_ERROR.rawValue)
     }
 
     /// Fields that may travel in an HTTP/2 request as given: not the connection-specific ones
@@ -312,25 +232,4 @@ final class NGHTTP2ClientSession {
         if isEnd { self.streams[streamID]!.requestBody = [] }
         return (count, isEnd)
     }
-
-    // MARK: Output
-
-    /// Serialises pending frames into `buffer`, up to about `maxBytes`.
-    func produceOutput(into buffer: inout ByteBuffer, maxBytes: Int) -> OutputResult {
-        var produced = 0
-        while produced < maxBytes {
-            var chunk: UnsafePointer<UInt8>?
-            let count = nghttp2_session_mem_send(self.session, &chunk)
-            if count < 0 { return .failed(SessionError.message(for: count)) }
-            if count == 0 { return .drained }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: chunk, count: count))
-            produced += count
-        }
-        return .more
-    }
-
-    /// The session still expects frames from the peer.
-    var wantsRead: Bool { nghttp2_session_want_read(self.session) != 0 }
-    /// The session has frames to send.
-    var wantsWrite: Bool { nghttp2_session_want_write(self.session) != 0 }
 }

@@ -7,22 +7,18 @@ import NIOCore
 /// concurrently; responses are submitted as they come back, and `nghttp2_session_mem_send` is
 /// drained once per read burst (or once per loop tick for late responses) while the channel is
 /// writable, so output never piles up in memory beyond what nghttp2 itself holds.
-final class HTTP2ConnectionHandler: ChannelDuplexHandler, ResponseSink {
+final class HTTP2ConnectionHandler: NGHTTP2ChannelHandler, ResponseSink {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-
-    /// Output produced per write before writability is checked again.
-    static let writeChunkBytes = 64 * 1024
 
     private let session: NGHTTP2Session
     private let runner: HandlerRunner
     private let remoteAddress: String?
     private let logger: Logger
-    private var context: ChannelHandlerContext?
-    /// Between `channelRead` and `channelReadComplete`: responses are drained at the end of the burst.
-    private var isReading = false
-    private var flushScheduled = false
+    private(set) var context: ChannelHandlerContext?
+    var isReading = false
+    var isFlushScheduled = false
     private var readHeld = false
     private var isClosing = false
 
@@ -64,8 +60,7 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler, ResponseSink {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.isReading = false
-        self.flushOutput(context: context)
+        self.endReadBurst(context: context)
         context.fireChannelReadComplete()
     }
 
@@ -130,42 +125,17 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler, ResponseSink {
     func deliver(id: Int, response: HTTPResponse) {
         guard !self.isClosing, let context = self.context else { return }
         self.session.submitResponse(streamID: Int32(id), response: response)
-        if !self.isReading { self.scheduleFlush(context: context) }
-    }
-
-    /// Coalesces the responses that complete in one loop tick into one drain.
-    private func scheduleFlush(context: ChannelHandlerContext) {
-        guard !self.flushScheduled else { return }
-        self.flushScheduled = true
-        context.eventLoop.assumeIsolated().execute {
-            self.flushScheduled = false
-            if let context = self.context { self.flushOutput(context: context) }
-        }
+        self.scheduleFlush(context: context)
     }
 
     // MARK: Output
 
-    /// Drains nghttp2's output into the channel while it is writable; closes the connection once
-    /// the session wants neither to read nor to write (after GOAWAY, or a connection error).
-    private func flushOutput(context: ChannelHandlerContext) {
+    func flushOutput(context: ChannelHandlerContext) {
         guard !self.isClosing else { return }
-        var wrote = false
-        while context.channel.isWritable {
-            var buffer = context.channel.allocator.buffer(capacity: 4096)
-            let result = self.session.produceOutput(into: &buffer, maxBytes: Self.writeChunkBytes)
-            if buffer.readableBytes > 0 {
-                context.write(self.wrapOutboundOut(buffer), promise: nil)
-                wrote = true
-            }
-            if case .failed(let code) = result {
-                self.logger.error("HTTP/2 session failed on output", metadata: ["code": "\(code)"])
-                self.closeAfterPendingWrites(context: context)
-                return
-            }
-            if case .drained = result { break }
-        }
-        if wrote { context.flush() }
-        if !self.session.wantsRead && !self.session.wantsWrite {
+        if let error = self.writeOutput(of: self.session.handle, context: context, bufferCapacity: 4096) {
+            self.logger.error("HTTP/2 session failed on output", metadata: ["code": "\(error.code)"])
+            self.closeAfterPendingWrites(context: context)
+        } else if self.session.handle.isFinished {
             self.closeAfterPendingWrites(context: context)
         }
     }
@@ -173,9 +143,7 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler, ResponseSink {
     private func closeAfterPendingWrites(context: ChannelHandlerContext) {
         guard !self.isClosing else { return }
         self.isClosing = true
-        // Writes complete in order: once this empty one is done, everything before it was sent.
-        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
-            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        self.closeWhenWritten(context: context)
     }
 
     func read(context: ChannelHandlerContext) {

@@ -3,18 +3,9 @@ internal import CNGHTTP2
 /// The C callbacks nghttp2 calls while receiving and sending. Each finds its ``NGHTTP2Session``
 /// from `user_data` and its stream from the stream id.
 extension NGHTTP2Session {
-    private static let frameData = UInt8(NGHTTP2_DATA.rawValue)
-    private static let frameHeaders = UInt8(NGHTTP2_HEADERS.rawValue)
-    private static let flagEndStream = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
-
-    @inline(__always)
-    private static func owner(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session {
-        Unmanaged<NGHTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
-    }
-
     static func install(_ callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
-            guard let frame, frame.pointee.hd.type == NGHTTP2Session.frameHeaders,
+            guard let frame, frame.pointee.hd.type == NGHTTP2Frame.headers,
                 frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
             else { return 0 }
             let session = NGHTTP2Session.owner(userData)
@@ -26,7 +17,7 @@ extension NGHTTP2Session {
 
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
-            guard let frame, frame.pointee.hd.type == NGHTTP2Session.frameHeaders else { return 0 }
+            guard let frame, frame.pointee.hd.type == NGHTTP2Frame.headers else { return 0 }
             NGHTTP2Session.owner(userData).streams[frame.pointee.hd.stream_id]?.receiveHeader(
                 name: UnsafeBufferPointer(start: name, count: nameLength),
                 value: UnsafeBufferPointer(start: value, count: valueLength))
@@ -36,12 +27,12 @@ extension NGHTTP2Session {
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
             let type = frame.pointee.hd.type
-            guard type == NGHTTP2Session.frameHeaders || type == NGHTTP2Session.frameData else { return 0 }
+            guard type == NGHTTP2Frame.headers || type == NGHTTP2Frame.data else { return 0 }
             let session = NGHTTP2Session.owner(userData)
             let streamID = frame.pointee.hd.stream_id
-            let endStream = frame.pointee.hd.flags & NGHTTP2Session.flagEndStream != 0
+            let endStream = frame.pointee.hd.flags & NGHTTP2Frame.flagEndStream != 0
             let completion: HTTP2StreamState.Completion?
-            if type == NGHTTP2Session.frameHeaders {
+            if type == NGHTTP2Frame.headers {
                 completion = session.streams[streamID]?.headerBlockComplete(endStream: endStream)
             } else {
                 completion = endStream ? session.streams[streamID]?.remoteEnded() : nil
@@ -70,9 +61,9 @@ extension NGHTTP2Session {
         }
 
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { nghttpSession, frame, _ in
-            guard let frame, frame.pointee.hd.flags & NGHTTP2Session.flagEndStream != 0 else { return 0 }
+            guard let frame, frame.pointee.hd.flags & NGHTTP2Frame.flagEndStream != 0 else { return 0 }
             let type = frame.pointee.hd.type
-            guard type == NGHTTP2Session.frameHeaders || type == NGHTTP2Session.frameData else { return 0 }
+            guard type == NGHTTP2Frame.headers || type == NGHTTP2Frame.data else { return 0 }
             let streamID = frame.pointee.hd.stream_id
             // The response is complete but the request is not (rejected, or answered early):
             // tell the peer to stop sending, as RFC 9113 §8.1 allows.
@@ -98,16 +89,9 @@ extension NGHTTP2Session {
     /// nghttp2's data provider: copies the next slice of the stream's response body.
     static let readResponseBody: nghttp2_data_source_read_callback = {
         _, streamID, destination, length, flags, _, userData in
-        let session = NGHTTP2Session.owner(userData)
-        guard
-            let (count, isEnd) = session.streams[streamID]?.readResponse(
-                into: UnsafeMutableRawBufferPointer(start: destination, count: length))
-        else {
-            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
-        }
-        if isEnd {
-            flags!.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-        }
-        return count
+        NGHTTP2SessionHandle.dataSourceResult(
+            NGHTTP2Session.owner(userData).streams[streamID]?.readResponse(
+                into: UnsafeMutableRawBufferPointer(start: destination, count: length)),
+            flags: flags)
     }
 }
