@@ -84,6 +84,9 @@ final class ClosingServer: Sendable {
 
     var port: Int { self.channel.localAddress!.port! }
 
+    /// Connections accepted so far (an HTTP/1.1 client may send before the server has one).
+    var acceptedCount: Int { self.children.channels.count }
+
     /// Closes every accepted connection.
     func closeConnections() async {
         for child in self.children.channels { try? await child.close() }

@@ -193,8 +193,12 @@ import Testing
         let server = try await ClosingServer.start(greeting: version == .http2 ? settings : [])
         defer { Task { await server.stop() } }
         let client = try await self.connect(server.port, version)
-        let pending = Task { try await client.execute(HTTPRequest(method: "POST", path: "/never", body: [1, 2, 3])) }
+        // The timeout only keeps a broken client from hanging the suite.
+        let pending = Task {
+            try await client.execute(HTTPRequest(method: "POST", path: "/never", body: [1, 2, 3]), timeout: .seconds(30))
+        }
         try await waitUntil("the request is outstanding") { client.inflight == 1 }
+        try await waitUntil("the server has accepted the connection") { server.acceptedCount == 1 }
         await server.closeConnections()
         await #expect(throws: HTTPClientError.connectionClosed) { try await pending.value }
         #expect(client.inflight == 0)
