@@ -39,6 +39,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes; larger ones get 413.")
     var maxBodyBytes = 16 * 1024 * 1024
 
+    @Option(
+        help: """
+            Share of each latency target kept out of the controller's plans, for the transport \
+            around it and prediction error (0 plans right up to the target).
+            """)
+    var deadlineHeadroom = 0.15
+
     @Option(help: "Timed warm-up runs per plan and batch size at start-up (0: trust Profiles/ as they are).")
     var warmupIterations = 5
 
@@ -89,6 +96,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard deadlineHeadroom >= 0, deadlineHeadroom < 0.9 else {
+            throw ValidationError("--deadline-headroom must be in [0, 0.9)")
+        }
         guard warmupIterations >= 0 else { throw ValidationError("--warmup-iterations must be at least 0") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError(
@@ -121,7 +131,7 @@ struct Serve: AsyncParsableCommand {
             repository: ModelRepositoryOptions(
                 directory: repository, profiles: profiles, dataset: dataset, workers: resolvedWorkers,
                 mode: denseOnly ? .denseOnly : .controller, maxQueueDepth: maxQueueDepth,
-                warmupIterations: warmupIterations, logger: logger),
+                warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, logger: logger),
             http: HTTPServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes),
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,

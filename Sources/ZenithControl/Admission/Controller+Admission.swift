@@ -18,7 +18,12 @@ extension Controller {
     }
 
     /// Admits, refuses or rejects a request whose targets are already resolved (`SLOPolicy.resolve`).
-    public mutating func submit(id: RequestID, targets: RequestTargets, now: Instant) -> AdmissionDecision {
+    ///
+    /// From here on the request is planned against its deadline less the configured headroom
+    /// (`ControllerConfiguration.deadlineHeadroom`); the decision reports that deadline.
+    public mutating func submit(id: RequestID, targets resolved: RequestTargets, now: Instant) -> AdmissionDecision {
+        var targets = resolved
+        targets.deadline = configuration.planningDeadline(resolved)
         guard !queue.contains(id) else { return .invalid(.duplicateRequestID(id)) }
         guard targets.accuracyTarget <= profile.bestAccuracy else {
             return .invalid(.accuracyAboveModel(requested: targets.accuracyTarget, best: profile.bestAccuracy))

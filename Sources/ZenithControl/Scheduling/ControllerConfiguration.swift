@@ -11,24 +11,41 @@ public struct ControllerConfiguration: Sendable, Equatable {
     /// How many queued requests behind a batch the plan selection looks at (bounds its cost);
     /// 0 turns the look-ahead off, leaving the batch rule alone (see `PlanSelector`).
     public var lookAheadLimit: Int
+    /// Share of each latency target the controller keeps out of its plans, for what it does not
+    /// schedule: the transport before and after it, and prediction error (0 plans to the target).
+    public var deadlineHeadroom: Double
 
     /// - Parameters:
     ///   - workers: executor workers, at least 1.
     ///   - maxBatchSize: batch size limit, at least 1.
     ///   - maxQueueDelayNanos: batching delay; 0 dispatches at once.
     ///   - lookAheadLimit: queued requests considered behind a batch, at least 0.
-    public init(workers: Int = 1, maxBatchSize: Int = 1, maxQueueDelayNanos: UInt64 = 0, lookAheadLimit: Int = 256) {
+    ///   - deadlineHeadroom: share of latency targets held back, clamped to 0...0.9.
+    public init(
+        workers: Int = 1, maxBatchSize: Int = 1, maxQueueDelayNanos: UInt64 = 0, lookAheadLimit: Int = 256,
+        deadlineHeadroom: Double = 0
+    ) {
         self.workers = max(workers, 1)
         self.maxBatchSize = max(maxBatchSize, 1)
         self.maxQueueDelayNanos = maxQueueDelayNanos
         self.lookAheadLimit = max(lookAheadLimit, 0)
+        self.deadlineHeadroom = deadlineHeadroom.isFinite ? min(max(deadlineHeadroom, 0), 0.9) : 0
     }
 
     /// The settings of a model's `dynamic_batching` block.
-    public init(batching: BatchingSpec, workers: Int, lookAheadLimit: Int = 256) {
+    public init(batching: BatchingSpec, workers: Int, lookAheadLimit: Int = 256, deadlineHeadroom: Double = 0) {
         self.init(
             workers: workers, maxBatchSize: batching.maxBatchSize,
             maxQueueDelayNanos: UInt64(max(batching.maxQueueDelayMicroseconds, 0)) * 1_000,
-            lookAheadLimit: lookAheadLimit)
+            lookAheadLimit: lookAheadLimit, deadlineHeadroom: deadlineHeadroom)
+    }
+
+    /// The deadline the controller plans for: `targets.deadline` brought forward by the headroom.
+    func planningDeadline(_ targets: RequestTargets) -> Instant {
+        guard deadlineHeadroom > 0, targets.deadline != .distantFuture, targets.deadline > targets.arrival else {
+            return targets.deadline
+        }
+        let span = Double(targets.deadline.nanoseconds(since: targets.arrival))
+        return targets.arrival.advanced(by: UInt64(span * (1 - deadlineHeadroom)))
     }
 }

@@ -69,7 +69,8 @@ struct ModelLoader {
         }
         var controller = Controller(
             profile: profile,
-            configuration: ControllerConfiguration(batching: model.config.batching, workers: options.workers),
+            configuration: ControllerConfiguration(
+                batching: model.config.batching, workers: options.workers, deadlineHeadroom: options.deadlineHeadroom),
             policy: policy)
         // Warm-up plans are numbered as in the model; the profile keeps their order.
         for sample in measured {

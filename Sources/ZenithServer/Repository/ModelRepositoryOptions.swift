@@ -18,13 +18,15 @@ public struct ModelRepositoryOptions: Sendable {
     /// Timed runs per plan and batch size in the start-up warm-up; 0 skips it for plans with a
     /// latency profile (their profiled times are then used as they are).
     public var warmupIterations: Int
+    /// Share of each latency target the controller keeps out of its plans (`ControllerConfiguration`).
+    public var deadlineHeadroom: Double
     public var metricsFactory: any MetricsFactory
     public var logger: Logger
 
     public init(
         directory: String = "Models", profiles: String = "Profiles", dataset: String = FashionMNIST.defaultDirectory,
         workers: Int = 1, mode: SchedulingMode = .controller, maxQueueDepth: Int = 1024, warmupIterations: Int = 5,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
+        deadlineHeadroom: Double = 0, metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
     ) {
         self.directory = directory
         self.profiles = profiles
@@ -33,6 +35,7 @@ public struct ModelRepositoryOptions: Sendable {
         self.mode = mode
         self.maxQueueDepth = max(1, maxQueueDepth)
         self.warmupIterations = max(0, warmupIterations)
+        self.deadlineHeadroom = deadlineHeadroom
         self.metricsFactory = metricsFactory
         self.logger = logger
     }
