@@ -40,6 +40,8 @@ import ZenithLoad
         for run in runs {
             for key in [
                 "sent", "answered", "offered_rps", "throughput_rps", "latency_ms", "attainment", "served_accuracy",
+                "images_per_request", "sent_images", "answered_images", "correct_images", "offered_images_per_s",
+                "throughput_images_per_s",
                 "goodput_accuracy", "rejects", "plan_mix", "exit_share", "send_lateness_ms", "late_share", "classes",
                 "timeline", "actions", "capacity_multiple",
             ] {
@@ -67,6 +69,39 @@ import ZenithLoad
         #expect(lines[4].hasSuffix(",slo_infeasible"))
     }
 
+    @Test func requestsOfSeveralImagesReportImagesBesideRequests() throws {
+        var scenario = makeScenario(rate: .absolute(2), duration: 2)
+        scenario.imagesPerRequest = 4
+        let record = RunRecord(
+            mode: "slo",
+            samples: [
+                sample(index: 0, predicted: [1, 2, 3, 4], labels: [1, 2, 3, 0]),
+                sample(index: 1, atSeconds: 0.5, status: 503, labels: [5, 6, 7, 8], reason: "queue_full"),
+            ],
+            actions: [], durationSeconds: 2, offeredRate: 1)
+        let report = LoadReport(
+            scenario: scenario, capacity: .given(1, imagesPerRequest: 4), options: RunOptions(connections: 1), poolSize: 8,
+            entries: [.init(record: record, capacityMultiple: nil, server: "zenith serve")])
+        let json = report.json()
+        #expect(json["scenario"]?["images_per_request"]?.intValue == 4)
+        #expect(json["harness"]?["images_per_request"]?.intValue == 4)
+        #expect(json["capacity"]?["images_per_request"]?.intValue == 4)
+        let run = try #require(json["runs"]?.arrayValue?.first)
+        #expect(run["sent_images"]?.intValue == 8)
+        #expect(run["answered_images"]?.intValue == 4)
+        #expect(run["correct_images"]?.intValue == 3)
+        #expect(run["served_accuracy"]?.doubleValue == 0.75)
+        #expect(run["goodput_accuracy"]?.doubleValue == 0.375)
+        #expect(run["throughput_images_per_s"]?.doubleValue == 2)
+        let markdown = report.markdown(plots: .success([]))
+        #expect(markdown.contains("| answered images/s | 2 |"))
+        #expect(markdown.contains("| images per request | 4 |"))
+        #expect(markdown.contains("payloads of 4 images"))
+        let lines = report.samplesCSV().split(separator: "\n")
+        #expect(lines[1].contains(",4,1 2 3 0,1 2 3 4,3,"))
+        #expect(lines[2].contains(",4,5 6 7 8,,,"))
+    }
+
     @Test func markdownShowsBothModesSideBySide() {
         let text = report().markdown(plots: .failure(PlotError(".venv/bin/python does not exist")))
         #expect(text.contains("| | dense | slo | slo / dense |"))
@@ -81,20 +116,48 @@ import ZenithLoad
     @Test func decodesJSONLogits() {
         let body = #"{"model_name":"m","parameters":{"plan":"exit-025","exited":true,"expected_accuracy":0.9336},"outputs":[{"name":"logits","datatype":"FP32","shape":[1,4],"data":[0.1,-2,3.5,1]}]}"#
         let outcome = InferenceOutcome(response: HTTPResponse(status: 200, body: Array(body.utf8)))
-        #expect(outcome == InferenceOutcome(status: 200, plan: "exit-025", exited: true, expectedAccuracy: 0.9336, predictedClass: 2))
+        #expect(outcome == InferenceOutcome(status: 200, plan: "exit-025", exited: true, expectedAccuracy: 0.9336, predictedClasses: [2]))
     }
 
     @Test func decodesBinaryLogits() {
         let header = #"{"parameters":{"plan":"dense","exited":false,"expected_accuracy":0.93},"outputs":[{"name":"logits","datatype":"FP32","shape":[1,3],"parameters":{"binary_data_size":12}}]}"#
-        var body = Array(header.utf8)
-        for value: Float in [0.5, -1, 7] {
-            let bits = value.bitPattern
-            body += [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)]
-        }
+        let body = Array(header.utf8) + littleEndianBytes([0.5, -1, 7])
         let response = HTTPResponse(
             status: 200, headers: ["inference-header-content-length": String(header.utf8.count)], body: body)
-        #expect(InferenceOutcome(response: response).predictedClass == 2)
+        #expect(InferenceOutcome(response: response).predictedClasses == [2])
         #expect(InferenceOutcome(response: response).plan == "dense")
+    }
+
+    @Test func decodesOneRowPerImageFromJSON() {
+        let body = #"{"parameters":{"plan":"branch-only","exited":true,"expected_accuracy":0.89},"outputs":[{"name":"logits","datatype":"FP32","shape":[3,4],"data":[0,5,1,1, 9,0,0,0, 0,0,0,0.5]}]}"#
+        let response = HTTPResponse(status: 200, body: Array(body.utf8))
+        let outcome = InferenceOutcome(response: response, imagesPerRequest: 3)
+        #expect(outcome.predictedClasses == [1, 0, 3])
+        #expect(outcome.expectedAccuracy == 0.89)
+        #expect(outcome.rejectReason == nil)
+        // The same answer for a request of 2 or 4 images cannot be matched to them.
+        for k in [1, 2, 4] {
+            let wrong = InferenceOutcome(response: response, imagesPerRequest: k)
+            #expect(wrong.rejectReason == "bad_response", "k = \(k)")
+            #expect(wrong.predictedClasses.isEmpty, "k = \(k)")
+        }
+    }
+
+    @Test func decodesOneRowPerImageFromBinary() {
+        let header = #"{"parameters":{"plan":"dense","exited":false,"expected_accuracy":0.93},"outputs":[{"name":"logits","datatype":"FP32","shape":[2,3],"parameters":{"binary_data_size":24}}]}"#
+        let body = Array(header.utf8) + littleEndianBytes([0.5, -1, 7, 4, 3, -2])
+        let headers: HTTPHeaderList = ["inference-header-content-length": String(header.utf8.count)]
+        let outcome = InferenceOutcome(response: HTTPResponse(status: 200, headers: headers, body: body), imagesPerRequest: 2)
+        #expect(outcome.predictedClasses == [2, 0])
+        #expect(outcome.rejectReason == nil)
+        // Three rows expected: the shape says two.
+        let three = InferenceOutcome(response: HTTPResponse(status: 200, headers: headers, body: body), imagesPerRequest: 3)
+        #expect(three.rejectReason == "bad_response")
+        // A body cut short of its binary_data_size loses a row's worth of logits.
+        let cut = InferenceOutcome(
+            response: HTTPResponse(status: 200, headers: headers, body: Array(body.dropLast(12))), imagesPerRequest: 2)
+        #expect(cut.rejectReason == "bad_response")
+        #expect(cut.predictedClasses.isEmpty)
     }
 
     @Test func errorsKeepTheirReason() {

@@ -30,8 +30,8 @@ import ZenithLoad
             #expect(record.samples.count == 200)
             #expect(record.samples.allSatisfy { $0.answered })
             // The fake always answers class 3: served accuracy is the share of label-3 images.
-            let threes = record.samples.count { $0.label == 3 }
-            #expect(record.samples.count { $0.correct == true } == threes)
+            let threes = record.samples.count { $0.labels == [3] }
+            #expect(record.samples.count { $0.correctImages == 1 } == threes)
             // Set-up (the model default) and the timed action, both through the operator API.
             #expect(fake.operatorCalls.map(\.path) == ["/v2/slo/models/fashion-cnn", "/v2/slo/models/fashion-cnn"])
             let bodies = try fake.operatorCalls.map { try JSONValue(parsing: $0.body) }

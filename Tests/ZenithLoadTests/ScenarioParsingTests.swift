@@ -36,6 +36,26 @@ import ZenithLoad
         #expect(headline.classes[0].accuracyTarget == 0.9087)
         let sweep = try Scenario.load(path: "\(folder)/sweep-cnn.json")
         #expect(sweep.sweep?.multiples == [0.25, 0.5, 1, 1.5, 2, 3])
+        // Several images per request, so that the compute the controller trims outweighs the transport.
+        for name in ["headline-cnn", "headline-mlp", "step-cnn", "two-class-cnn", "sweep-cnn", "sweep-mlp"] {
+            #expect(try Scenario.load(path: "\(folder)/\(name).json").imagesPerRequest == 8, "\(name)")
+        }
+        let sweepMLP = try Scenario.load(path: "\(folder)/sweep-mlp.json")
+        #expect(sweepMLP.model == "fashion-mlp")
+        #expect(sweepMLP.classes[0].accuracyTarget == 0.8836)
+    }
+
+    @Test func imagesPerRequestIsAPositiveInteger() throws {
+        let base = #""model": "m", "duration_s": 1, "rate": {"rps": 1}, "classes": [{"latency_target_ms": 10, "accuracy_target": 0.9}]"#
+        #expect(try parse("{\(base), \"images_per_request\": 8}").imagesPerRequest == 8)
+        #expect(try parse("{\(base), \"images_per_request\": 1}").imagesPerRequest == 1)
+        for bad in ["0", "-2", "2.5"] {
+            #expect(
+                error("{\(base), \"images_per_request\": \(bad)}")
+                    == "images_per_request must be an integer ≥ 1 (images in one request's input batch)", "\(bad)")
+        }
+        #expect(error("{\(base), \"images_per_request\": \"eight\"}") == "images_per_request must be a number")
+        #expect(error("{\(base), \"image_per_request\": 8}") == "image_per_request is not a known field")
     }
 
     @Test func aFullScenarioParses() throws {
@@ -71,6 +91,7 @@ import ZenithLoad
         #expect(scenario.arrival == .poisson)
         #expect(scenario.encoding == .binary)
         #expect(scenario.seed == 1)
+        #expect(scenario.imagesPerRequest == 1)
         #expect(scenario.classes[0].share == 1)
         #expect(scenario.rate.needsCapacity)
         #expect(throws: ScenarioError.self) { try scenario.rate.requestsPerSecond(capacity: nil) }

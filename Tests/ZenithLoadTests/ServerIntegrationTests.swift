@@ -4,7 +4,7 @@ import ZenithHTTP
 import ZenithLoad
 import ZenithServer
 
-/// A small real run: a few hundred open-loop requests against an in-process `zenith serve`
+/// A small real run: a few hundred open-loop requests of four images against an in-process `zenith serve`
 /// (ZenithApplication with the committed fashion-mlp model and profile), through the whole
 /// harness: payload pool, sender, client, response decoding, report files.
 @Suite struct ServerIntegrationTests {
@@ -33,7 +33,7 @@ import ZenithServer
                 SLOClass(name: "a", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.88),
                 SLOClass(name: "b", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.5),
             ],
-            encoding: .binary)
+            encoding: .binary, imagesPerRequest: 4)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("zenith-load-out-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let session = LoadSession(
@@ -47,8 +47,12 @@ import ZenithServer
         let entry = try #require(report.entries.first)
         #expect(entry.summary.sent == 300)
         #expect(entry.summary.answered == 300, "rejects: \(entry.summary.rejects)")
+        // Four images a request: the server answers four rows of logits, each scored.
+        #expect(entry.summary.answeredImages == 1200)
+        #expect(entry.record.samples.allSatisfy { $0.outcome.predictedClasses.count == 4 })
         #expect(entry.summary.attainment == 1)
-        // The MLP's test accuracy is 0.90 on all 10 000 images; on the first 100 it is well above 0.8.
+        // The MLP's test accuracy is 0.90 on all 10 000 images; on the first 100 it is well above 0.8
+        // (a mix-up of rows and images would bring it near 0.1).
         let accuracy = try #require(entry.summary.servedAccuracy)
         #expect(accuracy > 0.8)
         #expect(!entry.summary.planCounts.isEmpty)

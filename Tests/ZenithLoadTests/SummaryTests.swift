@@ -39,17 +39,56 @@ import ZenithLoad
 
     @Test func servedAccuracyIsOverAnswersAndGoodputOverSent() {
         let samples = [
-            sample(index: 0, predicted: 1, label: 1),
-            sample(index: 1, predicted: 2, label: 1),
-            sample(index: 2, predicted: 4, label: 4),
-            sample(index: 3, predicted: 5, label: 5),
+            sample(index: 0, predicted: [1], labels: [1]),
+            sample(index: 1, predicted: [2], labels: [1]),
+            sample(index: 2, predicted: [4], labels: [4]),
+            sample(index: 3, predicted: [5], labels: [5]),
             sample(index: 4, status: 503, reason: "queue_full"),
         ]
         let summary = RunSummary(record(samples))
         #expect(summary.servedAccuracy == 0.75)
         #expect(summary.goodputAccuracy == 0.6)
-        #expect(samples[1].correct == false)
-        #expect(samples[4].correct == nil)
+        #expect(samples[1].correctImages == 0)
+        #expect(samples[4].correctImages == nil)
+        #expect(summary.imagesPerRequest == 1)
+    }
+
+    @Test func servedAccuracyCountsImagesWhenRequestsCarrySeveral() {
+        let samples = [
+            // 3 of 4 right, within its targets.
+            sample(index: 0, latencyMs: 2, predicted: [1, 2, 3, 0], labels: [1, 2, 3, 4]),
+            // 4 of 4 right, but too slow: still counts for accuracy, not for attainment.
+            sample(index: 1, latencyMs: 20, predicted: [5, 6, 7, 8], labels: [5, 6, 7, 8]),
+            // 1 of 4 right, served by a plan below the accuracy target.
+            sample(index: 2, latencyMs: 2, expectedAccuracy: 0.85, predicted: [9, 9, 9, 9], labels: [9, 0, 1, 2]),
+            // Refused: its 4 images count as sent, not as answered.
+            sample(index: 3, status: 429, labels: [3, 3, 3, 3], reason: "slo_infeasible"),
+        ]
+        #expect(samples.map(\.correctImages) == [3, 4, 1, nil])
+        #expect(samples.map(\.attained) == [true, false, false, false])
+        let summary = RunSummary(record(samples, duration: 2))
+        #expect(summary.sent == 4)
+        #expect(summary.answered == 3)
+        #expect(summary.sentImages == 16)
+        #expect(summary.answeredImages == 12)
+        #expect(summary.correctImages == 8)
+        #expect(summary.imagesPerRequest == 4)
+        // Attainment stays per request; accuracies are per image.
+        #expect(summary.attainment == 0.25)
+        #expect(summary.servedAccuracy == 8.0 / 12.0)
+        #expect(summary.goodputAccuracy == 0.5)
+        #expect(summary.throughput == 1.5)
+        #expect(summary.imageThroughput == 6)
+        #expect(summary.offeredImageRate == 8)
+        #expect(summary.classes.first?.servedAccuracy == 8.0 / 12.0)
+        #expect(summary.timeline.first?.servedAccuracy == 8.0 / 12.0)
+    }
+
+    @Test func anAnswerWithTooFewPredictionsIsNotAnswered() {
+        let short = sample(predicted: [1, 2], labels: [1, 2, 3])
+        #expect(!short.answered)
+        #expect(short.correctImages == nil)
+        #expect(!short.attained)
     }
 
     @Test func percentilesComeFromTheHistogram() {

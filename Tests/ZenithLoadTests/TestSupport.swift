@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ZenithData
 import ZenithHTTP
 import ZenithJSON
 import ZenithLoad
@@ -24,21 +25,37 @@ func makeScenario(
         classes: classes, actions: actions)
 }
 
-/// A synthetic sample: answered with `plan` at `expectedAccuracy` after `latencyMs`, or refused with `reason`.
+/// A synthetic sample: answered with `plan` at `expectedAccuracy` after `latencyMs`, or refused
+/// with `reason`; it carries as many images as `labels`, and an answer predicts `predicted`.
 func sample(
     index: Int = 0, sloClass: String = "default", atSeconds: Double = 0, latencyMs: Double? = 1,
-    status: Int = 200, plan: String = "dense", expectedAccuracy: Double = 0.93, predicted: Int = 3, label: Int = 3,
-    latencyTargetMs: Double = 10, accuracyTarget: Double = 0.9, reason: String? = nil
+    status: Int = 200, plan: String = "dense", expectedAccuracy: Double = 0.93, predicted: [Int] = [3],
+    labels: [Int] = [3], latencyTargetMs: Double = 10, accuracyTarget: Double = 0.9, reason: String? = nil
 ) -> Sample {
     let scheduled = UInt64(atSeconds * 1e9)
     let outcome =
         status == 200
-        ? InferenceOutcome(status: 200, plan: plan, expectedAccuracy: expectedAccuracy, predictedClass: predicted)
+        ? InferenceOutcome(status: 200, plan: plan, expectedAccuracy: expectedAccuracy, predictedClasses: predicted)
         : InferenceOutcome(status: status, rejectReason: reason)
     return Sample(
         index: index, sloClass: sloClass, scheduledNanos: scheduled, sentNanos: scheduled,
         completedNanos: latencyMs.map { scheduled + UInt64($0 * 1e6) }, latencyTargetMs: latencyTargetMs,
-        accuracyTarget: accuracyTarget, label: label, outcome: outcome)
+        accuracyTarget: accuracyTarget, labels: labels, outcome: outcome)
+}
+
+/// `count` tiny synthetic images (2 × 2 pixels, every pixel of image `i` equal to `i`), labelled `i % 10`.
+func tinyImages(_ count: Int) -> LabelledImages {
+    LabelledImages(
+        pixels: (0..<count).flatMap { [Float](repeating: Float($0), count: 4) }, labels: (0..<count).map { $0 % 10 },
+        rows: 2, columns: 2)
+}
+
+/// The little-endian FP32 bytes of `values`.
+func littleEndianBytes(_ values: [Float]) -> [UInt8] {
+    values.flatMap { value -> [UInt8] in
+        let bits = value.bitPattern
+        return [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)]
+    }
 }
 
 /// Runs `body` with a ZenithHTTP server answering through `handler` on a loopback port.

@@ -45,7 +45,9 @@ private struct SlowHandler: HTTPHandler {
     }
 }
 
-@Suite struct ServerProcessTests {
+/// Serialized: a script written while another test forks can be inherited open for writing by
+/// that child, and executing it then fails with ETXTBSY ("Text file busy").
+@Suite(.serialized) struct ServerProcessTests {
     /// A stand-in for `zenith` as a shell script: prints the announcement lines, then waits.
     private func script(_ body: String) throws -> (path: String, folder: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zenith-fake-\(UUID().uuidString)").path
@@ -64,7 +66,7 @@ private struct SlowHandler: HTTPHandler {
             exec sleep 60
             """)
         defer { try? FileManager.default.removeItem(atPath: fake.folder) }
-        let process = try await ServerProcess.startTolerant(
+        let process = try await ServerProcess.start(
             executable: fake.path, denseOnly: true, logPath: "\(fake.folder)/log")
         #expect(process.endpoint == Endpoint(host: "127.0.0.1", port: 41001))
         #expect(process.operatorEndpoint == Endpoint(host: "127.0.0.1", port: 41002))
@@ -74,7 +76,7 @@ private struct SlowHandler: HTTPHandler {
         await process.stop(timeout: 1)
     }
 
-    @Test func aZenithWithoutTheOperatorAPIIsStartedAgainWithoutTheFlag() async throws {
+    @Test func aZenithThatRefusesTheOperatorPortIsAnError() async throws {
         let fake = try script(
             """
             case "$*" in *operator-port*) echo "Error: Unknown option '--operator-port'" >&2; exit 64;; esac
@@ -82,18 +84,21 @@ private struct SlowHandler: HTTPHandler {
             exec sleep 60
             """)
         defer { try? FileManager.default.removeItem(atPath: fake.folder) }
-        let process = try await ServerProcess.startTolerant(
-            executable: fake.path, denseOnly: false, logPath: "\(fake.folder)/log")
-        #expect(process.endpoint.port == 41003)
-        #expect(process.operatorEndpoint == nil)
-        await process.stop(timeout: 1)
+        do {
+            let process = try await ServerProcess.start(executable: fake.path, denseOnly: false, logPath: "\(fake.folder)/log")
+            await process.stop(timeout: 1)
+            Issue.record("a server without the operator API was accepted")
+        } catch {
+            #expect("\(error)".contains("refused --operator-port"))
+            #expect("\(error)".contains("\(fake.folder)/log"))
+        }
     }
 
     @Test func aServerThatDiesSaysWhereItsLogIs() async throws {
         let fake = try script("echo 'no models' >&2; exit 3\n")
         defer { try? FileManager.default.removeItem(atPath: fake.folder) }
         do {
-            _ = try await ServerProcess.startTolerant(executable: fake.path, denseOnly: false, logPath: "\(fake.folder)/log")
+            _ = try await ServerProcess.start(executable: fake.path, denseOnly: false, logPath: "\(fake.folder)/log")
             Issue.record("expected an error")
         } catch {
             #expect("\(error)".contains("exited with status 3"))

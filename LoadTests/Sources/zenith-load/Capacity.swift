@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOPosix
 import ZenithData
+import ZenithHTTP
 import ZenithJSON
 import ZenithLoad
 
@@ -15,6 +16,9 @@ struct Capacity: AsyncParsableCommand {
 
     @Option(help: "json or binary payloads.")
     var encoding = "binary"
+
+    @Option(help: "Test images in each request's input batch (the capacity is in requests of this size).")
+    var imagesPerRequest = 1
 
     @Option(help: "Requests kept outstanding.")
     var concurrency = 256
@@ -35,6 +39,7 @@ struct Capacity: AsyncParsableCommand {
 
     func validate() throws {
         guard PayloadEncoding(rawValue: encoding) != nil else { throw ValidationError("--encoding must be json or binary") }
+        guard imagesPerRequest >= 1 else { throw ValidationError("--images-per-request must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive, --warmup ≥ 0") }
     }
@@ -43,7 +48,9 @@ struct Capacity: AsyncParsableCommand {
         let images = try FashionMNIST.load(.test, directory: dataset)
         // Generous targets: the dense server ignores them, and they must never make it refuse.
         let slo = SLOClass(name: "capacity", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.01)
-        let pool = PayloadPool(images: images, size: 1000, model: model, classes: [slo], encoding: PayloadEncoding(rawValue: encoding)!)
+        let pool = PayloadPool(
+            images: images, size: 1000, model: model, classes: [slo], encoding: PayloadEncoding(rawValue: encoding)!,
+            imagesPerRequest: imagesPerRequest)
         let options = try connection.runOptions()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: connection.clientThreads)
         var process: ServerProcess?
@@ -52,26 +59,36 @@ struct Capacity: AsyncParsableCommand {
         case .external(let given, _):
             endpoint = given
         case .spawn(let zenith, let extra):
-            let started = try await ServerProcess.startTolerant(
+            let started = try await ServerProcess.start(
                 executable: zenith, denseOnly: true, extraArguments: extra, logPath: "/tmp/zenith-load-capacity.log")
             process = started
             endpoint = started.endpoint
         }
+        let result = try await measure(at: endpoint, requests: pool.requests[0], options: options, group: group)
+        await process?.stop()
+        try await group.shutdownGracefully()
+        print(
+            "\(model): dense capacity \(String(format: "%.0f", result.requestsPerSecond)) req/s of \(imagesPerRequest) "
+                + "image(s) (\(String(format: "%.0f", result.imagesPerSecond)) images/s)")
+        print("method: \(result.method)")
+        if let json {
+            try (result.fileJSON(model: model).serialized(pretty: true) + "\n")
+                .write(toFile: json, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Connects, measures and closes. In a function of its own so that the connections are
+    /// released when it returns: a connection released after `group.shutdownGracefully()`
+    /// closes its channel from its deinit, which schedules onto the dead event loop (NIO prints
+    /// "Cannot schedule tasks on an EventLoop that has already shut down" per connection).
+    private func measure(
+        at endpoint: Endpoint, requests: [HTTPRequest], options: RunOptions, group: MultiThreadedEventLoopGroup
+    ) async throws -> CapacityResult {
         let transport = try await ClientConnectionPool.connect(
             to: endpoint, count: options.connections, version: options.version, eventLoopGroup: group)
         let result = await CapacityProbe(concurrency: concurrency, durationSeconds: duration, warmupSeconds: warmup)
-            .measure(transport: transport, requests: pool.requests[0])
+            .measure(transport: transport, requests: requests, imagesPerRequest: imagesPerRequest)
         await transport.close()
-        await process?.stop()
-        try await group.shutdownGracefully()
-        print("\(model): dense capacity \(String(format: "%.0f", result.requestsPerSecond)) req/s")
-        print("method: \(result.method)")
-        if let json {
-            let object: JSONValue = [
-                "model": .string(model), "requests_per_second": .double(result.requestsPerSecond),
-                "method": .string(result.method), "answered": JSONValue(result.answered), "failed": JSONValue(result.failed),
-            ]
-            try (object.serialized(pretty: true) + "\n").write(toFile: json, atomically: true, encoding: .utf8)
-        }
+        return result
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import ZenithData
-import ZenithJSON
 import ZenithLoad
 
 /// `zenith-load run SCENARIO`: one scenario (or sweep) against one or both server modes.
@@ -36,6 +35,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Override the scenario's seed.")
     var seed: UInt64?
 
+    @Option(help: "Override the scenario's images_per_request (test images in each request's input batch).")
+    var imagesPerRequest: Int?
+
     @Option(help: "Distinct test images in the payload pool (10 000: the whole test set, so served accuracy is comparable with test accuracy).")
     var pool = 10_000
 
@@ -59,16 +61,16 @@ struct Run: AsyncParsableCommand {
         if let capacity, !(capacity > 0) { throw ValidationError("--capacity must be positive") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
         guard pool >= 1 else { throw ValidationError("--pool must be at least 1") }
+        if let imagesPerRequest, imagesPerRequest < 1 { throw ValidationError("--images-per-request must be at least 1") }
+        if capacity != nil && capacityFile != nil { throw ValidationError("give --capacity or --capacity-file, not both") }
     }
 
-    private func givenCapacity() throws -> CapacityResult? {
-        if let capacity { return .given(capacity) }
+    /// The capacity given instead of measured: `--capacity` is taken to be for the scenario's
+    /// request size; a `--capacity-file` must have been measured with it.
+    private func givenCapacity(for scenario: Scenario) throws -> CapacityResult? {
+        if let capacity { return .given(capacity, imagesPerRequest: scenario.imagesPerRequest) }
         guard let capacityFile else { return nil }
-        let json = try JSONValue(parsing: String(contentsOfFile: capacityFile, encoding: .utf8))
-        guard let rate = json["requests_per_second"]?.doubleValue, rate > 0 else {
-            throw ValidationError("\(capacityFile) has no positive requests_per_second")
-        }
-        return .given(rate, method: json["method"]?.stringValue)
+        return try .given(capacityFile: capacityFile, model: scenario.model, imagesPerRequest: scenario.imagesPerRequest)
     }
 
     func run() async throws {
@@ -77,10 +79,11 @@ struct Run: AsyncParsableCommand {
             if scenario.sweep != nil { scenario.sweep!.pointSeconds = duration } else { scenario.durationSeconds = duration }
         }
         if let seed { scenario.seed = seed }
+        if let imagesPerRequest { scenario.imagesPerRequest = imagesPerRequest }
         let out = self.out ?? "LoadTests/reports/\(scenario.name)"
         let session = LoadSession(
             scenario: scenario, modes: modes, target: connection.target, options: try connection.runOptions(),
-            givenCapacity: try givenCapacity(),
+            givenCapacity: try givenCapacity(for: scenario),
             probe: CapacityProbe(concurrency: capacityConcurrency, durationSeconds: capacitySeconds),
             poolSize: pool, dataset: dataset, outputDirectory: out, clientThreads: connection.clientThreads,
             log: { line in FileHandle.standardError.write(Data("zenith-load: \(line)\n".utf8)) })

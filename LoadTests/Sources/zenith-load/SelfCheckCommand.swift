@@ -40,7 +40,7 @@ struct SelfCheckCommand: AsyncParsableCommand {
         case .external(let given, _):
             endpoint = given
         case .spawn(let zenith, let extra):
-            let started = try await ServerProcess.startTolerant(
+            let started = try await ServerProcess.start(
                 executable: zenith, denseOnly: true, extraArguments: extra, logPath: "/tmp/zenith-load-selfcheck.log")
             process = started
             endpoint = started.endpoint

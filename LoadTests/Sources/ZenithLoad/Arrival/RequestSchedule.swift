@@ -20,7 +20,7 @@ public struct RequestSchedule: Sendable, Equatable {
     /// - Parameters:
     ///   - scenario: arrival process, classes, duration and seed.
     ///   - rate: the resolved base rate, requests per second.
-    ///   - poolSize: how many distinct payloads there are per class.
+    ///   - poolSize: how many distinct requests there are per class (`PayloadPool.size`).
     ///   - duration: overrides the scenario's duration (sweep points).
     public init(scenario: Scenario, rate: Double, poolSize: Int, duration: Double? = nil) {
         var generator = SeededGenerator(seed: scenario.seed)

@@ -1,19 +1,20 @@
 public import ZenithHTTP
 import ZenithJSON
 
-/// What one inference response says: the plan that served it, the class it predicted, or why
-/// it was refused.
+/// What one inference response says: the plan that served it, the class it predicted for each
+/// image, or why it was refused.
 public struct InferenceOutcome: Sendable, Equatable {
     /// The HTTP status, or 0 when no response came (transport error).
     public var status: Int
-    /// `parameters.plan` of a 200.
+    /// `parameters.plan` of a 200 (for several images: the least accurate plan's).
     public var plan: String?
-    /// `parameters.exited` of a 200.
+    /// `parameters.exited` of a 200 (for several images: whether every one exited early).
     public var exited: Bool
-    /// `parameters.expected_accuracy` of a 200.
+    /// `parameters.expected_accuracy` of a 200 (for several images: the least accurate plan's).
     public var expectedAccuracy: Double?
-    /// The argmax of the `logits` output of a 200.
-    public var predictedClass: Int?
+    /// The argmax of each row of the `logits` output of a 200, one per image in input order;
+    /// empty when there was no usable answer.
+    public var predictedClasses: [Int]
     /// The `reason` of an error body (`slo_infeasible`, `queue_full`, ...), else a short cause
     /// (`http_<status>`, a transport error, `bad_response`).
     public var rejectReason: String?
@@ -21,18 +22,26 @@ public struct InferenceOutcome: Sendable, Equatable {
     /// Creates an outcome.
     public init(
         status: Int, plan: String? = nil, exited: Bool = false, expectedAccuracy: Double? = nil,
-        predictedClass: Int? = nil, rejectReason: String? = nil
+        predictedClasses: [Int] = [], rejectReason: String? = nil
     ) {
         self.status = status
         self.plan = plan
         self.exited = exited
         self.expectedAccuracy = expectedAccuracy
-        self.predictedClass = predictedClass
+        self.predictedClasses = predictedClasses
         self.rejectReason = rejectReason
     }
 
     /// Decodes a response, JSON or binary tensor extension (`inference-header-content-length`).
-    public init(response: HTTPResponse) {
+    ///
+    /// A 200 whose logits do not hold exactly `imagesPerRequest` rows (by `shape[0]` when given,
+    /// and by the number of values) is a `bad_response`: its predictions cannot be matched to
+    /// the images.
+    ///
+    /// - Parameters:
+    ///   - response: the answer.
+    ///   - imagesPerRequest: images the request carried, so rows the logits must have.
+    public init(response: HTTPResponse, imagesPerRequest: Int = 1) {
         self.init(status: response.status)
         let headerLength = response.headers["inference-header-content-length"].flatMap { Int($0) }
         let jsonEnd = min(headerLength ?? response.body.count, response.body.count)
@@ -54,24 +63,21 @@ public struct InferenceOutcome: Sendable, Equatable {
             rejectReason = "bad_response"
             return
         }
+        var values: [Double]?
         if let data = logits["data"]?.arrayValue {
-            predictedClass = Self.argmax(data.map { $0.doubleValue ?? -.infinity })
+            values = data.map { $0.doubleValue ?? -.infinity }
         } else if let headerLength, let size = logits["parameters"]?["binary_data_size"]?.intValue {
             // The logits are the first binary output (the harness asks for one output).
-            let start = headerLength
-            let end = min(start + size, response.body.count)
-            var values: [Double] = []
-            var index = start
-            while index + 4 <= end {
-                let bits =
-                    UInt32(response.body[index]) | UInt32(response.body[index + 1]) << 8
-                    | UInt32(response.body[index + 2]) << 16 | UInt32(response.body[index + 3]) << 24
-                values.append(Double(Float(bitPattern: bits)))
-                index += 4
-            }
-            predictedClass = Self.argmax(values)
+            let floats = Self.littleEndianFloats(response.body, from: headerLength, count: size / 4)
+            // A body shorter than it says is cut off: its last row would be judged on part of the logits.
+            if floats.count * 4 == size { values = floats }
         }
-        if predictedClass == nil { rejectReason = "bad_response" }
+        let shapeRows = logits["shape"]?.arrayValue?.first?.intValue
+        guard let values, let rows = Self.rows(of: values, count: imagesPerRequest, shapeRows: shapeRows) else {
+            rejectReason = "bad_response"
+            return
+        }
+        predictedClasses = rows.compactMap(Self.argmax)
     }
 
     /// The outcome of a request that got no response.
@@ -79,11 +85,35 @@ public struct InferenceOutcome: Sendable, Equatable {
         self.init(status: 0, rejectReason: transportError)
     }
 
-    /// The index of the largest value (the first on ties), `nil` for none.
-    static func argmax(_ values: [Double]) -> Int? {
-        guard !values.isEmpty else { return nil }
-        var best = 0
+    /// `values` cut into `count` equal non-empty rows, or `nil` when they are not `count` rows
+    /// (or the shape says another number of rows).
+    static func rows(of values: [Double], count: Int, shapeRows: Int?) -> [ArraySlice<Double>]? {
+        guard count >= 1, !values.isEmpty, values.count % count == 0 else { return nil }
+        if let shapeRows, shapeRows != count { return nil }
+        let width = values.count / count
+        return (0..<count).map { values[($0 * width)..<(($0 + 1) * width)] }
+    }
+
+    /// Up to `count` little-endian FP32 values from `bytes[start...]` (fewer when the body is short).
+    static func littleEndianFloats(_ bytes: [UInt8], from start: Int, count: Int) -> [Double] {
+        var values: [Double] = []
+        values.reserveCapacity(max(0, count))
+        var index = start
+        while values.count < count && index >= 0 && index + 4 <= bytes.count {
+            let bits =
+                UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
+                | UInt32(bytes[index + 3]) << 24
+            values.append(Double(Float(bitPattern: bits)))
+            index += 4
+        }
+        return values
+    }
+
+    /// The index of the largest value within the row (the first on ties), `nil` for none.
+    static func argmax(_ values: ArraySlice<Double>) -> Int? {
+        guard let first = values.indices.first else { return nil }
+        var best = first
         for index in values.indices where values[index] > values[best] { best = index }
-        return best
+        return best - first
     }
 }

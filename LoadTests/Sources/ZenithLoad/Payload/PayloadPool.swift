@@ -2,17 +2,23 @@ public import ZenithData
 public import ZenithHTTP
 import ZenithJSON
 
-/// Request bodies encoded once before a run: one per (class, image), so the sender only picks.
+/// Request bodies encoded once before a run: one per (class, request), so the sender only picks.
 ///
-/// Images are the first `size` Fashion-MNIST test images; each request's expected answer is its
-/// image's label.
+/// The pool holds the first `size` Fashion-MNIST test images. With `imagesPerRequest` = k,
+/// request j carries images `j*k ..< j*k + k` (wrapping over the pool) as one input of shape
+/// `[k] + dims`; there are ⌈size / k⌉ requests, so round-robin over them sends every image
+/// equally often. A request's expected answer is its images' labels, in order.
 public struct PayloadPool: Sendable {
-    /// `requests[classIndex][imageIndex]`: ready to send.
+    /// `requests[classIndex][requestIndex]`: ready to send.
     public let requests: [[HTTPRequest]]
-    /// The label of image `i`.
-    public let labels: [Int]
+    /// `labels[requestIndex]`: the labels of the request's images, in input order.
+    public let labels: [[Int]]
+    /// Images in each request.
+    public let imagesPerRequest: Int
+    /// Distinct images the requests are made of.
+    public let imageCount: Int
 
-    /// The number of distinct images.
+    /// The number of distinct requests per class.
     public var size: Int { labels.count }
 
     /// Encodes the pool.
@@ -24,26 +30,37 @@ public struct PayloadPool: Sendable {
     ///   - inputShape: the per-sample input dims; `nil` guesses from the model name.
     ///   - classes: one body per class (its parameters differ).
     ///   - encoding: JSON or binary.
+    ///   - imagesPerRequest: images per request (the input's batch dimension), at least 1.
     public init(
         images: LabelledImages, size: Int, model: String, inputShape: [Int]? = nil, classes: [SLOClass],
-        encoding: PayloadEncoding
+        encoding: PayloadEncoding, imagesPerRequest: Int = 1
     ) {
-        let count = min(size, images.count)
+        let count = max(0, min(size, images.count))
+        let k = max(1, imagesPerRequest)
+        let requestCount = (count + k - 1) / k
         let dims = inputShape ?? (model.contains("cnn") ? [1, images.rows, images.columns] : [images.pixelsPerImage])
         let path = "/v2/models/\(model)/infer"
+        // Image indices of each request, consecutive and wrapping over the pool.
+        let members = (0..<requestCount).map { request in (0..<k).map { (request * k + $0) % count } }
         var requests: [[HTTPRequest]] = []
         for slo in classes {
             let parameters = Self.parameters(for: slo, binaryOutput: encoding == .binary)
             var perClass: [HTTPRequest] = []
-            perClass.reserveCapacity(count)
-            for image in 0..<count {
-                let pixels = Array(images.pixels(image..<(image + 1)))
-                perClass.append(Self.request(path: path, pixels: pixels, dims: dims, parameters: parameters, encoding: encoding))
+            perClass.reserveCapacity(requestCount)
+            for indices in members {
+                var pixels: [Float] = []
+                pixels.reserveCapacity(k * images.pixelsPerImage)
+                for image in indices { pixels.append(contentsOf: images.pixels(image..<(image + 1))) }
+                perClass.append(
+                    Self.request(
+                        path: path, pixels: pixels, shape: [k] + dims, parameters: parameters, encoding: encoding))
             }
             requests.append(perClass)
         }
         self.requests = requests
-        self.labels = Array(images.labels[0..<count])
+        self.labels = members.map { indices in indices.map { images.labels[$0] } }
+        self.imagesPerRequest = k
+        self.imageCount = count
     }
 
     /// The request `parameters` for a class: targets as the class delivers them.
@@ -64,9 +81,9 @@ public struct PayloadPool: Sendable {
     }
 
     private static func request(
-        path: String, pixels: [Float], dims: [Int], parameters: JSONObject, encoding: PayloadEncoding
+        path: String, pixels: [Float], shape: [Int], parameters: JSONObject, encoding: PayloadEncoding
     ) -> HTTPRequest {
-        var input: JSONObject = ["name": "input", "datatype": "FP32", "shape": JSONValue([1] + dims)]
+        var input: JSONObject = ["name": "input", "datatype": "FP32", "shape": JSONValue(shape)]
         var root = JSONObject()
         switch encoding {
         case .json:

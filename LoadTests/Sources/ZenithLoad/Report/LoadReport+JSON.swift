@@ -11,6 +11,7 @@ extension LoadReport {
                 "connections": JSONValue(options.connections),
                 "protocol": .string(options.version == .http2 ? "h2c" : "http/1.1"),
                 "payload_pool_images": JSONValue(poolSize),
+                "images_per_request": JSONValue(scenario.imagesPerRequest),
                 "encoding": .string(scenario.encoding.rawValue),
                 "latency_from": "scheduled send time (open loop, no coordinated omission)",
             ],
@@ -18,6 +19,8 @@ extension LoadReport {
         if let capacity {
             root["capacity"] = [
                 "requests_per_second": .double(capacity.requestsPerSecond),
+                "images_per_request": JSONValue(capacity.imagesPerRequest),
+                "images_per_second": .double(capacity.imagesPerSecond),
                 "source": .string(capacity.source),
                 "method": .string(capacity.method),
                 "concurrency": JSONValue(capacity.concurrency),
@@ -44,6 +47,7 @@ extension LoadReport {
             "name": .string(scenario.name), "model": .string(scenario.model),
             "duration_s": .double(scenario.durationSeconds), "seed": JSONValue(Int(truncatingIfNeeded: scenario.seed)),
             "arrival": .string(scenario.arrival.name), "rate": .object(rate),
+            "images_per_request": JSONValue(scenario.imagesPerRequest), "encoding": .string(scenario.encoding.rawValue),
             "classes": .array(
                 scenario.classes.map { slo in
                     [
@@ -80,6 +84,12 @@ extension LoadReport {
             "answered": JSONValue(s.answered),
             "offered_rps": .double(s.offeredRate),
             "throughput_rps": .double(s.throughput),
+            "images_per_request": .double(s.imagesPerRequest),
+            "sent_images": JSONValue(s.sentImages),
+            "answered_images": JSONValue(s.answeredImages),
+            "correct_images": JSONValue(s.correctImages),
+            "offered_images_per_s": .double(s.offeredImageRate),
+            "throughput_images_per_s": .double(s.imageThroughput),
             "latency_ms": percentiles(s.latencyMs),
             "attainment": .double(s.attainment),
             "served_accuracy": number(s.servedAccuracy),
@@ -139,6 +149,8 @@ extension LoadReport {
                     "attainment_slo": .double(slo.summary.attainment),
                     "p99_ratio_slo_over_dense": .double(slo.summary.latencyMs.p99 / dense.summary.latencyMs.p99),
                     "throughput_ratio_slo_over_dense": .double(slo.summary.throughput / max(dense.summary.throughput, 1e-9)),
+                    "throughput_images_per_s_dense": .double(dense.summary.imageThroughput),
+                    "throughput_images_per_s_slo": .double(slo.summary.imageThroughput),
                     "served_accuracy_dense": Self.number(dense.summary.servedAccuracy),
                     "served_accuracy_slo": Self.number(slo.summary.servedAccuracy),
                 ])

@@ -10,7 +10,7 @@ extension LoadReport {
         out.append(
             "Model `\(scenario.model)`, \(scenario.arrival.name) arrivals, \(rateText), "
                 + "\(isSweep ? "\(formatNumber(scenario.sweep!.pointSeconds, 0)) s per point" : "\(formatNumber(scenario.durationSeconds, 0)) s"), "
-                + "seed \(scenario.seed), \(scenario.encoding.rawValue) payloads (\(poolSize) Fashion-MNIST test images, round-robin), "
+                + "seed \(scenario.seed), \(scenario.encoding.rawValue) payloads of \(imagesText) (\(poolSize) Fashion-MNIST test images, round-robin), "
                 + "\(options.connections) \(options.version == .http2 ? "h2c" : "HTTP/1.1") connections.")
         out.append("")
         out.append("Classes: " + scenario.classes.map { c in
@@ -18,26 +18,33 @@ extension LoadReport {
         }.joined(separator: "; ") + ".")
         out.append("")
         if let capacity {
-            out.append("**Dense capacity: \(formatNumber(capacity.requestsPerSecond, 0)) req/s** — \(capacity.method).")
+            out.append(
+                "**Dense capacity: \(formatNumber(capacity.requestsPerSecond, 0)) req/s** of \(capacity.imagesPerRequest) "
+                    + "image\(capacity.imagesPerRequest == 1 ? "" : "s") (\(formatNumber(capacity.imagesPerSecond, 0)) images/s) — \(capacity.method).")
             out.append("")
         }
         out.append(
             "Latency counts from each request's *scheduled* send time (open loop: requests leave on schedule "
                 + "whether or not earlier ones returned). Attainment is the share of *sent* requests answered within "
                 + "their latency target by a plan whose expected accuracy meets their accuracy target; rejections, errors "
-                + "and lost answers are misses. Served accuracy is the share of answers whose argmax matches the label.")
+                + "and lost answers are misses. Served accuracy is the share of answered *images* whose argmax matches the "
+                + "label; correct / sent divides the correct images by all images sent."
+                + (scenario.imagesPerRequest > 1
+                    ? " Each request carries \(scenario.imagesPerRequest) images and is judged once: its plan and expected "
+                        + "accuracy are the weakest of its images'."
+                    : ""))
         out.append("")
 
         if isSweep {
             out.append("## Sweep")
             out.append("")
-            out.append("| load × capacity | mode | offered req/s | answered req/s | p50 ms | p99 ms | attainment | served accuracy | rejected | late sends |")
-            out.append("|---|---|---|---|---|---|---|---|---|---|")
+            out.append("| load × capacity | mode | offered req/s | answered req/s | answered images/s | p50 ms | p99 ms | attainment | served accuracy | rejected | late sends |")
+            out.append("|---|---|---|---|---|---|---|---|---|---|---|")
             for entry in entries.sorted(by: { ($0.capacityMultiple ?? 0, $0.record.mode) < ($1.capacityMultiple ?? 0, $1.record.mode) }) {
                 let s = entry.summary
                 out.append(
                     "| \(entry.capacityMultiple.map { formatNumber($0, 2) } ?? "–") | \(s.mode) | \(formatNumber(s.offeredRate, 0)) "
-                        + "| \(formatNumber(s.throughput, 0)) | \(formatNumber(s.latencyMs.p50, 2)) | \(formatNumber(s.latencyMs.p99, 2)) "
+                        + "| \(formatNumber(s.throughput, 0)) | \(formatNumber(s.imageThroughput, 0)) | \(formatNumber(s.latencyMs.p50, 2)) | \(formatNumber(s.latencyMs.p99, 2)) "
                         + "| \(formatPercent(s.attainment)) | \(formatPercent(s.servedAccuracy)) "
                         + "| \(formatPercent(Double(s.sent - s.answered) / Double(max(s.sent, 1)))) | \(formatPercent(s.lateShare)) |")
             }
@@ -98,6 +105,10 @@ extension LoadReport {
         return out.joined(separator: "\n") + "\n"
     }
 
+    private var imagesText: String {
+        scenario.imagesPerRequest == 1 ? "one image" : "\(scenario.imagesPerRequest) images"
+    }
+
     private var rateText: String {
         switch scenario.rate {
         case .absolute(let rps): return "\(formatNumber(rps, 0)) req/s"
@@ -129,6 +140,9 @@ extension LoadReport {
         row("sent", { Double($0.sent) }, rate, ratio: false)
         row("offered req/s", { $0.offeredRate }, rate, ratio: false)
         row("answered req/s", { $0.throughput }, rate)
+        row("images per request", { $0.imagesPerRequest }, { $0.map { formatNumber($0, 0) } ?? "–" }, ratio: false)
+        row("offered images/s", { $0.offeredImageRate }, rate, ratio: false)
+        row("answered images/s", { $0.imageThroughput }, rate)
         row("p50 ms", { $0.latencyMs.p50 }, ms)
         row("p90 ms", { $0.latencyMs.p90 }, ms)
         row("p99 ms", { $0.latencyMs.p99 }, ms)

@@ -9,17 +9,29 @@ public struct RunSummary: Sendable {
     public var sent: Int
     /// Requests answered with outputs.
     public var answered: Int
+    /// Images in the sent requests.
+    public var sentImages: Int
+    /// Images in the answered requests.
+    public var answeredImages: Int
+    /// Answered images whose prediction matched the label.
+    public var correctImages: Int
+    /// Images per sent request (the scenario's `images_per_request`; 0 when nothing was sent).
+    public var imagesPerRequest: Double
     /// Offered load: sent per second of schedule.
     public var offeredRate: Double
     /// Answers with outputs per second of schedule.
     public var throughput: Double
+    /// Offered images per second of schedule.
+    public var offeredImageRate: Double
+    /// Answered images per second of schedule.
+    public var imageThroughput: Double
     /// Latency percentiles of answered requests, ms from the scheduled send time: p50, p90, p99, p99.9, max.
     public var latencyMs: Percentiles
     /// Share of sent requests whose SLO was met (rejections, errors and lost answers are misses).
     public var attainment: Double
-    /// Share of answered requests whose prediction matched the label.
+    /// Share of answered images whose prediction matched the label.
     public var servedAccuracy: Double?
-    /// Correct answers over *sent* requests (a refused request earns nothing).
+    /// Correct images over *sent* images (a refused request earns nothing).
     public var goodputAccuracy: Double
     /// Failures by reason (`slo_infeasible`, `queue_full`, transport errors, ...).
     public var rejects: [String: Int]
@@ -60,7 +72,7 @@ public struct RunSummary: Sendable {
         public var sent: Int
         /// Share of them whose SLO was met.
         public var attainment: Double
-        /// Share of the answered ones that were correct.
+        /// Share of the answered images that were correct.
         public var servedAccuracy: Double?
         /// p99 latency of the answered ones, ms.
         public var p99Ms: Double?
@@ -78,7 +90,7 @@ public struct RunSummary: Sendable {
         public var attainment: Double?
         /// p99 latency of the answered ones, ms.
         public var p99Ms: Double?
-        /// Share of the answered ones that were correct.
+        /// Share of the answered images that were correct.
         public var servedAccuracy: Double?
         /// Answers per plan in this second.
         public var plans: [String: Int]
@@ -91,16 +103,21 @@ public struct RunSummary: Sendable {
         sent = samples.count
         let answeredSamples = samples.filter(\.answered)
         answered = answeredSamples.count
+        sentImages = samples.reduce(0) { $0 + $1.images }
+        answeredImages = answeredSamples.reduce(0) { $0 + $1.images }
+        correctImages = answeredSamples.reduce(0) { $0 + ($1.correctImages ?? 0) }
+        imagesPerRequest = sent == 0 ? 0 : Double(sentImages) / Double(sent)
         let seconds = max(record.durationSeconds, 1e-9)
         offeredRate = Double(sent) / seconds
         throughput = Double(answered) / seconds
+        offeredImageRate = Double(sentImages) / seconds
+        imageThroughput = Double(answeredImages) / seconds
         latencyMs = Self.percentiles(answeredSamples.compactMap(\.latencyNanos))
         sendLatenessMs = Self.percentiles(samples.map(\.lateNanos))
         lateShare = samples.isEmpty ? 0 : Double(samples.count { $0.lateNanos > 1_000_000 }) / Double(samples.count)
         attainment = samples.isEmpty ? 0 : Double(samples.count(where: \.attained)) / Double(samples.count)
-        let correct = answeredSamples.count { $0.correct == true }
-        servedAccuracy = answered == 0 ? nil : Double(correct) / Double(answered)
-        goodputAccuracy = samples.isEmpty ? 0 : Double(correct) / Double(samples.count)
+        servedAccuracy = Self.servedAccuracy(answeredSamples)
+        goodputAccuracy = sentImages == 0 ? 0 : Double(correctImages) / Double(sentImages)
         var rejects: [String: Int] = [:]
         for sample in samples where !sample.answered {
             rejects[sample.outcome.rejectReason ?? "http_\(sample.outcome.status)", default: 0] += 1
@@ -119,7 +136,7 @@ public struct RunSummary: Sendable {
             return ClassSummary(
                 name: name, sent: members.count,
                 attainment: Double(members.count(where: \.attained)) / Double(max(members.count, 1)),
-                servedAccuracy: served.isEmpty ? nil : Double(served.count { $0.correct == true }) / Double(served.count),
+                servedAccuracy: Self.servedAccuracy(served),
                 p99Ms: served.isEmpty ? nil : Self.percentiles(served.compactMap(\.latencyNanos)).p99)
         }
 
@@ -136,9 +153,16 @@ public struct RunSummary: Sendable {
                 second: second, sent: members.count, answered: served.count,
                 attainment: members.isEmpty ? nil : Double(members.count(where: \.attained)) / Double(members.count),
                 p99Ms: served.isEmpty ? nil : Self.percentiles(served.compactMap(\.latencyNanos)).p99,
-                servedAccuracy: served.isEmpty ? nil : Double(served.count { $0.correct == true }) / Double(served.count),
+                servedAccuracy: Self.servedAccuracy(served),
                 plans: plans)
         }
+    }
+
+    /// Correct images over the images of `answered` (answered samples), `nil` for none.
+    static func servedAccuracy(_ answered: [Sample]) -> Double? {
+        let images = answered.reduce(0) { $0 + $1.images }
+        guard images > 0 else { return nil }
+        return Double(answered.reduce(0) { $0 + ($1.correctImages ?? 0) }) / Double(images)
     }
 
     /// Percentiles through an HDR histogram of microseconds (3 significant digits).

@@ -4,10 +4,12 @@ extension LoadReport {
     /// The CSV header of `samples.csv`.
     public static let csvHeader =
         "mode,capacity_multiple,index,class,scheduled_s,sent_s,late_ms,latency_ms,status,plan,exited,"
-        + "expected_accuracy,label,predicted,correct,latency_target_ms,accuracy_target,attained,reject_reason"
+        + "expected_accuracy,images,labels,predicted,correct,latency_target_ms,accuracy_target,attained,reject_reason"
 
     /// `samples.csv`: one line per request of every run (latency from the scheduled send time;
-    /// empty fields where there is nothing, e.g. no latency for a lost answer).
+    /// empty fields where there is nothing, e.g. no latency for a lost answer). `labels` and
+    /// `predicted` list the request's images in input order, separated by spaces; `correct` is
+    /// the number of its images predicted right.
     public func samplesCSV() -> String {
         var lines = [Self.csvHeader]
         for entry in entries {
@@ -18,8 +20,10 @@ extension LoadReport {
                     formatNumber(Double(s.scheduledNanos) / 1e9, 6), formatNumber(Double(s.sentNanos) / 1e9, 6),
                     formatNumber(Double(s.lateNanos) / 1e6, 3), s.latencyNanos.map { formatNumber(Double($0) / 1e6, 3) } ?? "",
                     String(s.outcome.status), s.outcome.plan ?? "", s.answered ? String(s.outcome.exited) : "",
-                    s.outcome.expectedAccuracy.map { formatNumber($0, 4) } ?? "", String(s.label),
-                    s.outcome.predictedClass.map(String.init) ?? "", s.correct.map { String($0) } ?? "",
+                    s.outcome.expectedAccuracy.map { formatNumber($0, 4) } ?? "", String(s.images),
+                    s.labels.map(String.init).joined(separator: " "),
+                    s.outcome.predictedClasses.map(String.init).joined(separator: " "),
+                    s.correctImages.map(String.init) ?? "",
                     formatNumber(s.latencyTargetMs, 3), formatNumber(s.accuracyTarget, 4), String(s.attained),
                     s.outcome.rejectReason ?? "",
                 ]

@@ -28,8 +28,12 @@ public struct CapacityProbe: Sendable {
     /// - Parameters:
     ///   - transport: the connections (the outstanding requests are spread over them).
     ///   - requests: bodies to cycle through.
+    ///   - imagesPerRequest: images each body carries (recorded with the result: a capacity in
+    ///     requests per second holds only for requests of that size).
     /// - Returns: the measured throughput and what it is made of.
-    public func measure(transport: any LoadTransport, requests: [HTTPRequest]) async -> CapacityResult {
+    public func measure(
+        transport: any LoadTransport, requests: [HTTPRequest], imagesPerRequest: Int = 1
+    ) async -> CapacityResult {
         let state = ProbeState()
         let clock = LoadClock()
         let countFrom = UInt64(warmupSeconds * 1e9)
@@ -55,7 +59,8 @@ public struct CapacityProbe: Sendable {
         let (ok, failed) = state.counts
         return CapacityResult(
             requestsPerSecond: Double(ok) / durationSeconds, answered: ok, failed: failed, concurrency: concurrency,
-            connections: connections, durationSeconds: durationSeconds, warmupSeconds: warmupSeconds)
+            connections: connections, durationSeconds: durationSeconds, warmupSeconds: warmupSeconds,
+            imagesPerRequest: imagesPerRequest)
     }
 }
 

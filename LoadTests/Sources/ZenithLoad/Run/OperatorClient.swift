@@ -40,8 +40,8 @@ public struct OperatorClient: Sendable {
         guard let endpoint else {
             return ActionRecord(
                 atSeconds: atSeconds, doneSeconds: done(), body: body, status: nil,
-                message: "no operator API: the server printed no 'zenith: operator API on' line "
-                    + "(a zenith without --operator-port?) and no --operator-endpoint was given")
+                message: "no operator API: the started server printed no 'zenith: operator API on' line, "
+                    + "or --endpoint was given without --operator-endpoint")
         }
         var headers: HTTPHeaderList = ["content-type": "application/json"]
         if let token { headers.append(name: "authorization", value: "Bearer \(token)") }

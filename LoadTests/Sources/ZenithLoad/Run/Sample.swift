@@ -14,15 +14,15 @@ public struct Sample: Sendable, Equatable {
     public var latencyTargetMs: Double
     /// The accuracy target the request was judged against.
     public var accuracyTarget: Double
-    /// The image's label.
-    public var label: Int
+    /// The labels of the request's images, in input order.
+    public var labels: [Int]
     /// What the answer said.
     public var outcome: InferenceOutcome
 
     /// Creates a sample.
     public init(
         index: Int, sloClass: String, scheduledNanos: UInt64, sentNanos: UInt64, completedNanos: UInt64?,
-        latencyTargetMs: Double, accuracyTarget: Double, label: Int, outcome: InferenceOutcome
+        latencyTargetMs: Double, accuracyTarget: Double, labels: [Int], outcome: InferenceOutcome
     ) {
         self.index = index
         self.sloClass = sloClass
@@ -31,7 +31,7 @@ public struct Sample: Sendable, Equatable {
         self.completedNanos = completedNanos
         self.latencyTargetMs = latencyTargetMs
         self.accuracyTarget = accuracyTarget
-        self.label = label
+        self.labels = labels
         self.outcome = outcome
     }
 
@@ -43,11 +43,17 @@ public struct Sample: Sendable, Equatable {
     /// How far behind schedule the request left.
     public var lateNanos: UInt64 { sentNanos >= scheduledNanos ? sentNanos - scheduledNanos : 0 }
 
-    /// Whether it was answered with outputs (HTTP 200 with a prediction).
-    public var answered: Bool { outcome.status == 200 && outcome.predictedClass != nil }
+    /// Images the request carried.
+    public var images: Int { labels.count }
 
-    /// Whether the prediction matched the label (`nil` when not answered).
-    public var correct: Bool? { answered ? outcome.predictedClass == label : nil }
+    /// Whether it was answered with outputs (HTTP 200 with a prediction for every image).
+    public var answered: Bool { outcome.status == 200 && outcome.predictedClasses.count == labels.count && !labels.isEmpty }
+
+    /// Images whose prediction matched the label (`nil` when not answered).
+    public var correctImages: Int? {
+        guard answered else { return nil }
+        return zip(outcome.predictedClasses, labels).count { $0 == $1 }
+    }
 
     /// Whether the SLO was met: answered within the latency target by a plan whose expected
     /// accuracy meets the accuracy target. Rejections, errors and lost answers are misses.

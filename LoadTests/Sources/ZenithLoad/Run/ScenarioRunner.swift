@@ -105,6 +105,7 @@ public struct ScenarioRunner: Sendable {
 
     private func samples(sent: [UInt64], entries: [CompletionLog.Entry]) -> [Sample] {
         var completions = [CompletionLog.Entry?](repeating: nil, count: schedule.count)
+        let imagesPerRequest = pool.imagesPerRequest
         for entry in entries where entry.index < completions.count { completions[entry.index] = entry }
         return schedule.offsetsNanos.indices.map { index in
             let slo = scenario.classes[schedule.classIndices[index]]
@@ -113,14 +114,15 @@ public struct ScenarioRunner: Sendable {
             let entry = completions[index]
             let outcome: InferenceOutcome
             switch entry?.result {
-            case .success(let response)?: outcome = InferenceOutcome(response: response)
+            case .success(let response)?:
+                outcome = InferenceOutcome(response: response, imagesPerRequest: imagesPerRequest)
             case .failure(let error)?: outcome = InferenceOutcome(transportError: Self.reason(error))
             case nil: outcome = InferenceOutcome(transportError: "no_answer")
             }
             return Sample(
                 index: index, sloClass: slo.name, scheduledNanos: scheduled, sentNanos: sent[index],
                 completedNanos: entry?.completedNanos, latencyTargetMs: targets.latencyMs,
-                accuracyTarget: targets.accuracy, label: pool.labels[schedule.payloadIndices[index]], outcome: outcome)
+                accuracyTarget: targets.accuracy, labels: pool.labels[schedule.payloadIndices[index]], outcome: outcome)
         }
     }
 

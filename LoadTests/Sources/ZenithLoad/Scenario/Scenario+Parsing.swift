@@ -31,7 +31,7 @@ extension Scenario {
     public init(json: JSONValue, defaultName: String = "scenario", baseDirectory: String = ".") throws(ScenarioError) {
         let root = try Fields(json, at: "scenario")
         try root.allow(["name", "description", "model", "duration_s", "seed", "arrival", "rate", "classes",
-                        "encoding", "actions", "sweep"])
+                        "encoding", "images_per_request", "actions", "sweep"])
         let name = try root.string("name") ?? defaultName
         guard let model = try root.string("model"), !model.isEmpty else { throw ScenarioError("model is required") }
         let seed = try root.number("seed").map { value throws(ScenarioError) -> UInt64 in
@@ -59,6 +59,9 @@ extension Scenario {
         } else {
             encoding = .binary
         }
+        let imagesPerRequest = try root.number("images_per_request").map { value throws(ScenarioError) -> Int in
+            try Self.validImagesPerRequest(value)
+        } ?? 1
         var actions: [OperatorAction] = []
         if let list = try root.value("actions") {
             guard let items = list.arrayValue else { throw ScenarioError("actions must be an array") }
@@ -68,7 +71,19 @@ extension Scenario {
         }
         self.init(
             name: name, model: model, durationSeconds: duration, seed: seed, arrival: arrival,
-            rate: rate ?? .absolute(1), classes: classes, encoding: encoding, actions: actions, sweep: sweep)
+            rate: rate ?? .absolute(1), classes: classes, encoding: encoding, imagesPerRequest: imagesPerRequest,
+            actions: actions, sweep: sweep)
+    }
+
+    /// `images_per_request` as an integer ≥ 1 (the server further caps it at the model's
+    /// `max_batch_size` and answers 400 above it).
+    ///
+    /// - Throws: `ScenarioError` for fractions, zero, negatives and absurd sizes.
+    public static func validImagesPerRequest(_ value: Double) throws(ScenarioError) -> Int {
+        guard value >= 1, value == value.rounded(), value <= 1_000_000 else {
+            throw ScenarioError("images_per_request must be an integer ≥ 1 (images in one request's input batch)")
+        }
+        return Int(value)
     }
 
     private static func parseRate(_ value: JSONValue?, required: Bool) throws(ScenarioError) -> RateSpec? {

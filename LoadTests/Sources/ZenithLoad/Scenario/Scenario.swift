@@ -16,6 +16,9 @@ public struct Scenario: Sendable, Equatable {
     public var classes: [SLOClass]
     /// Body encoding.
     public var encoding: PayloadEncoding
+    /// Test images per request (the input's batch dimension); every image is scored, the
+    /// request is judged once.
+    public var imagesPerRequest: Int
     /// Timed operator calls, sorted by time.
     public var actions: [OperatorAction]
     /// When set, the scenario is a sweep over offered loads.
@@ -24,8 +27,8 @@ public struct Scenario: Sendable, Equatable {
     /// Creates a scenario.
     public init(
         name: String, model: String, durationSeconds: Double, seed: UInt64 = 1, arrival: ArrivalProcess,
-        rate: RateSpec, classes: [SLOClass], encoding: PayloadEncoding = .binary, actions: [OperatorAction] = [],
-        sweep: SweepSpec? = nil
+        rate: RateSpec, classes: [SLOClass], encoding: PayloadEncoding = .binary, imagesPerRequest: Int = 1,
+        actions: [OperatorAction] = [], sweep: SweepSpec? = nil
     ) {
         self.name = name
         self.model = model
@@ -35,6 +38,7 @@ public struct Scenario: Sendable, Equatable {
         self.rate = rate
         self.classes = classes
         self.encoding = encoding
+        self.imagesPerRequest = imagesPerRequest
         self.actions = actions.sorted { $0.atSeconds < $1.atSeconds }
         self.sweep = sweep
     }

@@ -1,14 +1,13 @@
 import Foundation
 import Synchronization
-import Synchronization
 
 /// A `zenith serve` child process started by the harness: ports learned from its stdout,
 /// stopped with SIGTERM.
 public final class ServerProcess: Sendable {
     /// The data port's address.
     public let endpoint: Endpoint
-    /// The operator API's address, or `nil` when the server printed no operator line (a zenith
-    /// built before the operator API: set-target actions then fail with a clear message).
+    /// The operator API's address, or `nil` when the server printed no operator line within a
+    /// few seconds of its serving line (set-target actions then fail with a clear message).
     public let operatorEndpoint: Endpoint?
     /// The command line, for the report.
     public let commandLine: String
@@ -32,25 +31,26 @@ public final class ServerProcess: Sendable {
         self.commandLine = commandLine
     }
 
-    /// Starts `executable serve --port 0 --operator-port 0 [--dense-only] [extra]` and waits for
-    /// its `zenith: serving ... on http://HOST:PORT` line.
+    /// Starts `executable serve --host 127.0.0.1 --port 0 --operator-port 0 [--dense-only] [extra]`
+    /// and waits for its `zenith: serving ... on http://HOST:PORT` line, then briefly for its
+    /// `zenith: operator API on http://HOST:PORT` line.
     ///
     /// - Parameters:
     ///   - executable: the `zenith` binary.
     ///   - denseOnly: pass `--dense-only`.
-    ///   - operatorPort: pass `--operator-port 0` (a zenith without the operator API refuses the flag).
     ///   - extraArguments: appended as given.
     ///   - logPath: where the server's stderr goes.
     ///   - startupTimeout: seconds to wait for the serving line (loading and warm-up take a while).
+    /// - Throws: `ServerProcessError` when the binary is missing, the server exits or stays silent,
+    ///   or it refuses `--operator-port` (a zenith built before the operator API).
     public static func start(
-        executable: String, denseOnly: Bool, operatorPort: Bool = true, extraArguments: [String] = [],
-        logPath: String, startupTimeout: Double = 300
+        executable: String, denseOnly: Bool, extraArguments: [String] = [], logPath: String,
+        startupTimeout: Double = 300
     ) async throws -> ServerProcess {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw ServerProcessError("\(executable) is not an executable: build it (swift build -c release) or pass --zenith")
         }
-        var arguments = ["serve", "--host", "127.0.0.1", "--port", "0"]
-        if operatorPort { arguments += ["--operator-port", "0"] }
+        var arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--operator-port", "0"]
         if denseOnly { arguments.append("--dense-only") }
         arguments += extraArguments
         let process = Process()
@@ -73,6 +73,14 @@ public final class ServerProcess: Sendable {
             if endpoint != nil { break }
             if !process.isRunning {
                 running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                // ArgumentParser's message for a flag the binary does not know.
+                if log.contains("Unknown option '--operator-port'") {
+                    throw ServerProcessError(
+                        "\(executable) refused --operator-port: it predates the operator API, which the harness "
+                            + "needs for targets and timed actions. Rebuild it (swift build -c release --product zenith) "
+                            + "or pass --zenith with a current binary; see \(logPath)")
+                }
                 throw ServerProcessError(
                     "\(commandLine) exited with status \(process.terminationStatus) before serving; see \(logPath)")
             }
@@ -83,10 +91,10 @@ public final class ServerProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        // The operator line follows the serving line; a zenith without the operator API never prints it.
+        // The operator line follows the serving line.
         var operatorEndpoint: Endpoint?
         let operatorDeadline = ContinuousClock.now + .seconds(3)
-        while operatorPort && ContinuousClock.now < operatorDeadline {
+        while ContinuousClock.now < operatorDeadline {
             operatorEndpoint = output.lines.lazy.compactMap { Self.address(in: $0, after: "zenith: operator API on ") }.first
             if operatorEndpoint != nil { break }
             try await Task.sleep(for: .milliseconds(50))
@@ -94,25 +102,6 @@ public final class ServerProcess: Sendable {
         return ServerProcess(
             process: process, output: output, endpoint: endpoint!, operatorEndpoint: operatorEndpoint,
             commandLine: commandLine)
-    }
-
-    /// `start`, and when the server refuses `--operator-port` (a zenith built before the operator
-    /// API), once more without it; operator actions then fail with a clear message.
-    public static func startTolerant(
-        executable: String, denseOnly: Bool, extraArguments: [String] = [], logPath: String,
-        startupTimeout: Double = 300
-    ) async throws -> ServerProcess {
-        do {
-            return try await start(
-                executable: executable, denseOnly: denseOnly, operatorPort: true, extraArguments: extraArguments,
-                logPath: logPath, startupTimeout: startupTimeout)
-        } catch let error as ServerProcessError {
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            guard log.contains("operator-port") else { throw error }
-            return try await start(
-                executable: executable, denseOnly: denseOnly, operatorPort: false, extraArguments: extraArguments,
-                logPath: logPath, startupTimeout: startupTimeout)
-        }
     }
 
     /// Sends SIGTERM and waits for the exit (SIGKILL after `timeout` seconds).

@@ -54,8 +54,11 @@ public struct LoadSession: Sendable {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let images = try FashionMNIST.load(.test, directory: dataset)
         let pool = PayloadPool(
-            images: images, size: poolSize, model: scenario.model, classes: scenario.classes, encoding: scenario.encoding)
-        log("encoded \(pool.size) images × \(scenario.classes.count) classes (\(scenario.encoding.rawValue))")
+            images: images, size: poolSize, model: scenario.model, classes: scenario.classes, encoding: scenario.encoding,
+            imagesPerRequest: scenario.imagesPerRequest)
+        log(
+            "encoded \(pool.imageCount) images: \(pool.size) requests of \(pool.imagesPerRequest) image(s) per class, "
+                + "\(scenario.classes.count) class(es) (\(scenario.encoding.rawValue))")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, clientThreads))
         defer { group.shutdownGracefully { _ in } }
 
@@ -103,7 +106,7 @@ public struct LoadSession: Sendable {
             await server.stop()
         }
         return LoadReport(
-            scenario: scenario, capacity: capacity, options: options, poolSize: pool.size, entries: entries, notes: notes)
+            scenario: scenario, capacity: capacity, options: options, poolSize: pool.imageCount, entries: entries, notes: notes)
     }
 
     /// The offered loads to run: one, or one per sweep multiple.
@@ -122,9 +125,10 @@ public struct LoadSession: Sendable {
         log("measuring dense capacity: closed loop, \(probe.concurrency) outstanding, \(formatNumber(probe.durationSeconds, 0)) s")
         let transport = try await ClientConnectionPool.connect(
             to: endpoint, count: options.connections, version: options.version, eventLoopGroup: group)
-        let result = await probe.measure(transport: transport, requests: pool.requests[0])
+        let result = await probe.measure(
+            transport: transport, requests: pool.requests[0], imagesPerRequest: pool.imagesPerRequest)
         await transport.close()
-        log("dense capacity: \(formatNumber(result.requestsPerSecond, 0)) req/s (\(result.failed) failed)")
+        log("dense capacity: \(formatNumber(result.requestsPerSecond, 0)) req/s of \(result.imagesPerRequest) image(s) (\(result.failed) failed)")
         guard result.requestsPerSecond > 0 else {
             throw ScenarioError("the capacity probe got no successful answers (\(result.failed) failed): is the model '\(scenario.model)' served?")
         }
@@ -137,7 +141,7 @@ public struct LoadSession: Sendable {
             return RunningTarget(endpoint: endpoint, operatorEndpoint: operatorEndpoint, process: nil)
         case .spawn(let zenith, let extra):
             log("starting \(zenith) serve\(mode == "dense" ? " --dense-only" : "") ...")
-            let process = try await ServerProcess.startTolerant(
+            let process = try await ServerProcess.start(
                 executable: zenith, denseOnly: mode == "dense", extraArguments: extra,
                 logPath: "\(outputDirectory)/server-\(mode).log")
             log("\(mode) server on \(process.endpoint), operator API \(process.operatorEndpoint?.description ?? "absent")")
