@@ -46,6 +46,13 @@ struct Serve: AsyncParsableCommand {
             """)
     var deadlineHeadroom = 0.15
 
+    @Option(
+        help: """
+            Highest share of the workers' time the controller plans to use at the recent arrival \
+            rate: plans that would need more are passed over for cheaper ones (lower: shorter queues).
+            """)
+    var maxUtilization = 0.6
+
     @Option(help: "Timed warm-up runs per plan and batch size at start-up (0: trust Profiles/ as they are).")
     var warmupIterations = 5
 
@@ -99,6 +106,9 @@ struct Serve: AsyncParsableCommand {
         guard deadlineHeadroom >= 0, deadlineHeadroom < 0.9 else {
             throw ValidationError("--deadline-headroom must be in [0, 0.9)")
         }
+        guard maxUtilization > 0.05, maxUtilization <= 1 else {
+            throw ValidationError("--max-utilization must be in (0.05, 1]")
+        }
         guard warmupIterations >= 0 else { throw ValidationError("--warmup-iterations must be at least 0") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError(
@@ -131,7 +141,7 @@ struct Serve: AsyncParsableCommand {
             repository: ModelRepositoryOptions(
                 directory: repository, profiles: profiles, dataset: dataset, workers: resolvedWorkers,
                 mode: denseOnly ? .denseOnly : .controller, maxQueueDepth: maxQueueDepth,
-                warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, logger: logger),
+                warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization, logger: logger),
             http: HTTPServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes),
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,

@@ -22,6 +22,7 @@ extension Controller {
     /// From here on the request is planned against its deadline less the configured headroom
     /// (`ControllerConfiguration.deadlineHeadroom`); the decision reports that deadline.
     public mutating func submit(id: RequestID, targets resolved: RequestTargets, now: Instant) -> AdmissionDecision {
+        arrivals.record(at: now)
         var targets = resolved
         targets.deadline = configuration.planningDeadline(resolved)
         guard !queue.contains(id) else { return .invalid(.duplicateRequestID(id)) }

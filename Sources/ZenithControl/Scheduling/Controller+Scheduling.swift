@@ -24,9 +24,12 @@ extension Controller {
         }
         guard let worker = workers.firstFree, !queue.isEmpty else { return waitForExpiry() }
 
+        let rate = arrivals.perSecond(at: now)
         let selector = PlanSelector(
             costs: costs, maxBatchSize: configuration.maxBatchSize, lookAheadLimit: configuration.lookAheadLimit,
-            now: now)
+            now: now,
+            sustainableNanosPerSample: rate > 0
+                ? 1e9 * Double(configuration.workers) * configuration.maxUtilization / rate : .infinity)
         let pool = queue.prefix(configuration.maxBatchSize + configuration.lookAheadLimit)
         switch selector.select(from: pool, otherWorkersFreeAt: workers.freeAt(now: now, excluding: worker)) {
         case .unreachable(let head):

@@ -20,6 +20,8 @@ public struct Controller: Sendable {
     /// The admitted requests not yet dispatched or expired.
     public internal(set) var queue = DeadlineQueue()
     var workers: WorkerPool
+    /// Samples submitted per second, recently.
+    var arrivals = ArrivalRate()
     var nextBatchID: UInt64 = 0
     /// `latency`'s predictions, tabled per batch size.
     private(set) var costs: PlanCosts

@@ -14,6 +14,9 @@ public struct ControllerConfiguration: Sendable, Equatable {
     /// Share of each latency target the controller keeps out of its plans, for what it does not
     /// schedule: the transport before and after it, and prediction error (0 plans to the target).
     public var deadlineHeadroom: Double
+    /// Highest share of the workers' time the plan choice may plan to use at the recent arrival
+    /// rate: a plan that could not keep up with it is not chosen while a cheaper candidate can.
+    public var maxUtilization: Double
 
     /// - Parameters:
     ///   - workers: executor workers, at least 1.
@@ -21,23 +24,28 @@ public struct ControllerConfiguration: Sendable, Equatable {
     ///   - maxQueueDelayNanos: batching delay; 0 dispatches at once.
     ///   - lookAheadLimit: queued requests considered behind a batch, at least 0.
     ///   - deadlineHeadroom: share of latency targets held back, clamped to 0...0.9.
+    ///   - maxUtilization: share of the workers' time plans may need at the arrival rate, 0.05...1.
     public init(
         workers: Int = 1, maxBatchSize: Int = 1, maxQueueDelayNanos: UInt64 = 0, lookAheadLimit: Int = 256,
-        deadlineHeadroom: Double = 0
+        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6
     ) {
         self.workers = max(workers, 1)
         self.maxBatchSize = max(maxBatchSize, 1)
         self.maxQueueDelayNanos = maxQueueDelayNanos
         self.lookAheadLimit = max(lookAheadLimit, 0)
         self.deadlineHeadroom = deadlineHeadroom.isFinite ? min(max(deadlineHeadroom, 0), 0.9) : 0
+        self.maxUtilization = maxUtilization.isFinite ? min(max(maxUtilization, 0.05), 1) : 0.6
     }
 
     /// The settings of a model's `dynamic_batching` block.
-    public init(batching: BatchingSpec, workers: Int, lookAheadLimit: Int = 256, deadlineHeadroom: Double = 0) {
+    public init(
+        batching: BatchingSpec, workers: Int, lookAheadLimit: Int = 256, deadlineHeadroom: Double = 0,
+        maxUtilization: Double = 0.6
+    ) {
         self.init(
             workers: workers, maxBatchSize: batching.maxBatchSize,
             maxQueueDelayNanos: UInt64(max(batching.maxQueueDelayMicroseconds, 0)) * 1_000,
-            lookAheadLimit: lookAheadLimit, deadlineHeadroom: deadlineHeadroom)
+            lookAheadLimit: lookAheadLimit, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization)
     }
 
     /// The deadline the controller plans for: `targets.deadline` brought forward by the headroom.

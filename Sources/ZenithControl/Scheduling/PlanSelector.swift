@@ -10,6 +10,11 @@ import ZenithCore
 /// **Plan: batch rule.** The candidates are the plans that meet the batch's highest accuracy target
 /// and, started now, finish by its earliest deadline. The batch rule takes the most accurate one.
 ///
+/// **Plan: arrival rule (load awareness).** A plan whose time per sample, in full batches, exceeds
+/// `sustainableNanosPerSample` (the workers' time at the recent arrival rate, less a margin) would
+/// let the queue grow however much slack the queued requests have now; such candidates are
+/// dropped while a cheaper one remains (when none does, the fastest candidate is kept).
+///
 /// **Plan: look-ahead rule (load awareness, after slo-nns).** Under a backlog the batch rule would
 /// spend the slack of the requests behind the batch. So each candidate `p`, most accurate first, is
 /// tried against the queue behind the batch (up to `lookAheadLimit` requests, serving order, cut into
@@ -31,6 +36,8 @@ struct PlanSelector: Sendable {
     let maxBatchSize: Int
     let lookAheadLimit: Int
     let now: Instant
+    /// The most time per sample a plan may take at the recent arrival rate (see the type's comment).
+    var sustainableNanosPerSample: Double = .infinity
 
     enum Selection: Sendable, Equatable {
         /// The head cannot be served in time and its policy is reject.
@@ -61,10 +68,21 @@ struct PlanSelector: Sendable {
             }
         }
 
-        let candidates = costs.fittingPlans(accuracy: accuracy, deadline: deadline, batch: members.count, now: now)
+        let candidates = sustainable(
+            costs.fittingPlans(accuracy: accuracy, deadline: deadline, batch: members.count, now: now),
+            batchSize: members.count)
         let (plan, choice) = lookAhead(
             candidates: candidates, batchSize: members.count, behind: behind, otherWorkersFreeAt: otherWorkersFreeAt)
         return .batch(members: members, plan: plan, choice: choice)
+    }
+
+    /// The arrival rule over `candidates` (non-empty, most accurate first); see the type's comment.
+    private func sustainable(_ candidates: [Int], batchSize: Int) -> [Int] {
+        guard sustainableNanosPerSample.isFinite else { return candidates }
+        let perSample = { (plan: Int) in Double(costs.nanos(plan, batch: maxBatchSize)) / Double(maxBatchSize) }
+        let kept = candidates.filter { perSample($0) <= sustainableNanosPerSample }
+        if !kept.isEmpty { return kept }
+        return [candidates.min { costs.nanos($0, batch: batchSize) < costs.nanos($1, batch: batchSize) }!]
     }
 
     /// Whether some plan meets `accuracy` and, started now, finishes `batch` requests by `deadline`.

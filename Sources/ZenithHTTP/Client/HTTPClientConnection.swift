@@ -38,8 +38,9 @@ public final class HTTPClientConnection: Sendable {
     }
 
     deinit {
-        // A connection dropped without close() would otherwise stay open, held by its event loop.
-        self.channel.close(promise: nil)
+        // A connection dropped without close() would otherwise stay open, held by its event loop;
+        // a closed one may outlive its event loop group, which must not be asked for anything then.
+        if self.channel.isActive { self.channel.close(promise: nil) }
     }
 
     /// Opens a connection.

@@ -70,7 +70,8 @@ struct ModelLoader {
         var controller = Controller(
             profile: profile,
             configuration: ControllerConfiguration(
-                batching: model.config.batching, workers: options.workers, deadlineHeadroom: options.deadlineHeadroom),
+                batching: model.config.batching, workers: options.workers, deadlineHeadroom: options.deadlineHeadroom,
+                maxUtilization: options.maxUtilization),
             policy: policy)
         // Warm-up plans are numbered as in the model; the profile keeps their order.
         for sample in measured {

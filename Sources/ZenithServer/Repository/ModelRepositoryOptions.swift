@@ -20,13 +20,15 @@ public struct ModelRepositoryOptions: Sendable {
     public var warmupIterations: Int
     /// Share of each latency target the controller keeps out of its plans (`ControllerConfiguration`).
     public var deadlineHeadroom: Double
+    /// Share of the workers' time plans may need at the arrival rate (`ControllerConfiguration`).
+    public var maxUtilization: Double
     public var metricsFactory: any MetricsFactory
     public var logger: Logger
 
     public init(
         directory: String = "Models", profiles: String = "Profiles", dataset: String = FashionMNIST.defaultDirectory,
         workers: Int = 1, mode: SchedulingMode = .controller, maxQueueDepth: Int = 1024, warmupIterations: Int = 5,
-        deadlineHeadroom: Double = 0, metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
+        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6, metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
     ) {
         self.directory = directory
         self.profiles = profiles
@@ -36,6 +38,7 @@ public struct ModelRepositoryOptions: Sendable {
         self.maxQueueDepth = max(1, maxQueueDepth)
         self.warmupIterations = max(0, warmupIterations)
         self.deadlineHeadroom = deadlineHeadroom
+        self.maxUtilization = maxUtilization
         self.metricsFactory = metricsFactory
         self.logger = logger
     }
