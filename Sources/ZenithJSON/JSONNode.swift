@@ -1,5 +1,11 @@
 internal import CJSONC
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One value inside a `JSONDocument`; it keeps the document alive.
 public struct JSONNode {
     /// The kind of a JSON value.
@@ -41,7 +47,9 @@ public struct JSONNode {
     public subscript(key: String) -> JSONNode? {
         guard kind == .object else { return nil }
         var member: OpaquePointer?
-        guard json_object_object_get_ex(object, key, &member) != 0 else { return nil }
+        // Explicitly: the implicit String-to-pointer conversion copies the key into a new array.
+        let found = key.withCString { json_object_object_get_ex(object, $0, &member) }
+        guard found != 0 else { return nil }
         return JSONNode(document: document, object: member)
     }
 
@@ -63,6 +71,64 @@ public struct JSONNode {
         guard kind == .array else { return nil }
         return (0..<json_object_array_length(object)).map {
             JSONNode(document: document, object: json_object_array_get_idx(object, $0))
+        }
+    }
+
+    /// The number of elements of an array; `nil` for other kinds.
+    public var count: Int? {
+        guard kind == .array else { return nil }
+        return json_object_array_length(object)
+    }
+
+    /// Element `index` of an array, `0 <= index < count`; `nil` for other kinds or out of range.
+    public subscript(index: Int) -> JSONNode? {
+        guard kind == .array, index >= 0, index < json_object_array_length(object) else { return nil }
+        return JSONNode(document: document, object: json_object_array_get_idx(object, index))
+    }
+
+    /// The first key of an object, in document order, that starts with `prefix` (`hasPrefix`);
+    /// `nil` when there is none or the node is no object. Reads the keys in place.
+    public func firstKey(withPrefix prefix: String) -> String? {
+        guard kind == .object else { return nil }
+        var iterator = json_object_iter_begin(object)
+        var end = json_object_iter_end(object)
+        let found: String? = prefix.withCString { prefixPointer in
+            let prefixLength = strlen(prefixPointer)
+            while json_object_iter_equal(&iterator, &end) == 0 {
+                // The byte comparison only screens; `hasPrefix` decides, as it compares characters.
+                if let name = json_object_iter_peek_name(&iterator), strncmp(name, prefixPointer, prefixLength) == 0 {
+                    let key = String(cString: name)
+                    if key.hasPrefix(prefix) { return key }
+                }
+                json_object_iter_next(&iterator)
+            }
+            return nil
+        }
+        return found
+    }
+
+    /// Throws what `value()` would throw, without building the value: checks that this node and
+    /// everything under it holds only what JSON can carry (json-c reads NaN and Infinity).
+    public func validate() throws(JSONError) {
+        try Self.validate(object)
+    }
+
+    private static func validate(_ object: OpaquePointer?) throws(JSONError) {
+        guard let object else { return }
+        switch json_object_get_type(object) {
+        case json_type_double:
+            guard json_object_get_double(object).isFinite else { throw JSONValue.nonFiniteError }
+        case json_type_array:
+            for i in 0..<json_object_array_length(object) { try validate(json_object_array_get_idx(object, i)) }
+        case json_type_object:
+            var iterator = json_object_iter_begin(object)
+            var end = json_object_iter_end(object)
+            while json_object_iter_equal(&iterator, &end) == 0 {
+                try validate(json_object_iter_peek_value(&iterator))
+                json_object_iter_next(&iterator)
+            }
+        default:
+            break
         }
     }
 

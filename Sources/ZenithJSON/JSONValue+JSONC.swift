@@ -31,28 +31,37 @@ extension JSONValue {
 
     /// Runs json-c's tokenizer over the input; the caller owns the returned object.
     static func parseJSONC(_ bytes: some Collection<UInt8>, maxDepth: Int) throws(JSONError) -> OpaquePointer? {
-        let contiguous = Array(bytes)
-        guard contiguous.count < Int(Int32.max) else { throw JSONError("JSON text is too large") }
+        // Contiguous input (an array or a slice of one, as request bodies are) is read in place:
+        // copying it through the generic `Collection` interface costs tens of nanoseconds a byte.
+        let parsed: Result<OpaquePointer?, JSONError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONError) in try parseJSONC(UnsafeRawBufferPointer(buffer), maxDepth: maxDepth) }
+        }
+        if let parsed { return try parsed.get() }
+        let copied = Array(bytes).withUnsafeBytes { buffer in
+            Result { () throws(JSONError) in try parseJSONC(buffer, maxDepth: maxDepth) }
+        }
+        return try copied.get()
+    }
+
+    private static func parseJSONC(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) throws(JSONError) -> OpaquePointer? {
+        guard bytes.count < Int(Int32.max) else { throw JSONError("JSON text is too large") }
         guard let tokener = json_tokener_new_ex(Int32(max(1, maxDepth))) else {
             throw JSONError("out of memory")
         }
         defer { json_tokener_free(tokener) }
         json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT))
-        let result: (OpaquePointer?, json_tokener_error, Int) = contiguous.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                let object = json_tokener_parse_ex(tokener, chars.baseAddress, Int32(chars.count))
-                return (object, json_tokener_get_error(tokener), Int(json_tokener_get_parse_end(tokener)))
-            }
-        }
-        let (object, error, end) = result
+        let chars = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+        let object = json_tokener_parse_ex(tokener, chars, Int32(bytes.count))
+        let error = json_tokener_get_error(tokener)
+        let end = Int(json_tokener_get_parse_end(tokener))
         if error == json_tokener_continue {
-            throw JSONError("truncated JSON", offset: contiguous.count)
+            throw JSONError("truncated JSON", offset: bytes.count)
         }
         guard error == json_tokener_success else {
             let message = json_tokener_error_desc(error).map { String(cString: $0) } ?? "invalid JSON"
             throw JSONError("invalid JSON: \(message)", offset: end)
         }
-        if contiguous[end...].contains(where: { !Self.isWhitespace($0) }) {
+        if bytes[end...].contains(where: { !Self.isWhitespace($0) }) {
             json_object_put(object)
             throw JSONError("unexpected bytes after the JSON value", offset: end)
         }
@@ -64,6 +73,8 @@ extension JSONValue {
     static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
+
+    static let nonFiniteError = JSONError("invalid JSON: NaN and Infinity are not numbers in JSON")
 
     /// Converts json-c's tree; json-c accepts NaN and Infinity even in strict mode, JSON does not.
     init(converting object: OpaquePointer?) throws(JSONError) {
@@ -80,7 +91,7 @@ extension JSONValue {
             self = .int(json_object_get_int64(object))
         case json_type_double:
             let value = json_object_get_double(object)
-            guard value.isFinite else { throw JSONError("invalid JSON: NaN and Infinity are not numbers in JSON") }
+            guard value.isFinite else { throw Self.nonFiniteError }
             self = .double(value)
         case json_type_string:
             let length = Int(json_object_get_string_len(object))

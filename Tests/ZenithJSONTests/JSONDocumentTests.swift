@@ -15,6 +15,44 @@ import ZenithJSON
         #expect(try root["t"]?.value() == true)
     }
 
+    @Test func readsArraysAndKeysInPlace() throws {
+        let document = try JSONDocument(parsing: Array(#"{"k": [1, [2]], "shared_memory_region": 1, "z": 2}"#.utf8))
+        let root = document.rootNode
+        #expect(root["k"]?.count == 2)
+        #expect(try root["k"]?[0]?.value() == 1)
+        #expect(root["k"]?[1]?.count == 1)
+        #expect(root["k"]?[2] == nil)
+        #expect(root["k"]?[-1] == nil)
+        #expect(root.count == nil)
+        #expect(root[0] == nil)
+        #expect(root.firstKey(withPrefix: "shared_memory") == "shared_memory_region")
+        #expect(root.firstKey(withPrefix: "shared_memory_regions") == nil)
+        #expect(root.firstKey(withPrefix: "") == "k")
+        #expect(root["k"]?.firstKey(withPrefix: "k") == nil)
+    }
+
+    @Test(arguments: ["[1, NaN]", #"{"a": {"b": [Infinity]}}"#, "[-Infinity]"])
+    func validateThrowsWhatConvertingThrows(text: String) throws {
+        let node = try JSONDocument(parsing: Array(text.utf8)).rootNode
+        let converting = #expect(throws: JSONError.self) { try node.value() }
+        let validating = #expect(throws: JSONError.self) { try node.validate() }
+        #expect(converting == validating)
+    }
+
+    @Test func validateAcceptsWhatConvertingAccepts() throws {
+        let node = try JSONDocument(parsing: Array(#"{"a": [1, 2.5, null, "x", {"b": false}]}"#.utf8)).rootNode
+        try node.validate()
+        _ = try node.value()
+    }
+
+    @Test func parsesSlicesAndNonContiguousCollections() throws {
+        let bytes = Array(#"xx{"a": 1}yy"#.utf8)
+        #expect(try JSONDocument(parsing: bytes[2..<10]).rootNode["a"]?.value() == 1)
+        // A collection without contiguous storage is copied first.
+        #expect(try JSONValue(parsing: Array(#"{"a": 1}"#.utf8).lazy.map { $0 }) == ["a": 1])
+        #expect(throws: JSONError.self) { try JSONDocument(parsing: bytes[2..<11]) }
+    }
+
     @Test func appendsNestedNumbersRowMajor() throws {
         let document = try JSONDocument(parsing: Array("[[1, 2.5], [[-3], 4e-1], []]".utf8))
         var floats: [Float] = [7]

@@ -53,6 +53,26 @@ struct PlanCosts: Sendable {
             }
     }
 
+    /// The first of `fittingPlans(accuracy:deadline:batch:now:)`, found in one pass without
+    /// building the list; `nil` when no plan fits.
+    func firstFittingPlan(accuracy: Double, deadline: Instant, batch: Int, now: Instant) -> Int? {
+        var best: Int?
+        for plan in plans.indices
+        where self.accuracy(plan) >= accuracy && now.advanced(by: nanos(plan, batch: batch)) <= deadline {
+            guard let current = best else {
+                best = plan
+                continue
+            }
+            // Replaced only by a plan that sorts strictly before it, as the stable sort keeps ties in order.
+            let before =
+                self.accuracy(plan) != self.accuracy(current)
+                ? self.accuracy(plan) > self.accuracy(current)
+                : nanos(plan, batch: batch) < nanos(current, batch: batch)
+            if before { best = plan }
+        }
+        return best
+    }
+
     /// Whether some plan could serve `request` alone, started at `now`, by its deadline.
     func canServeAlone(_ request: QueuedRequest, now: Instant) -> Bool {
         guard let plan = fastestPlan(meeting: request.targets.accuracyTarget, batch: 1) else { return false }

@@ -68,6 +68,14 @@ struct PlanSelector: Sendable {
             }
         }
 
+        // With nobody behind, the look-ahead rule takes the first candidate: find it without
+        // listing and sorting them all (the common case at light load).
+        if behind.isEmpty,
+            let plan = costs.firstFittingPlan(accuracy: accuracy, deadline: deadline, batch: members.count, now: now),
+            keepsUp(plan)
+        {
+            return .batch(members: members, plan: plan, choice: .fitsBacklog)
+        }
         let candidates = sustainable(
             costs.fittingPlans(accuracy: accuracy, deadline: deadline, batch: members.count, now: now),
             batchSize: members.count)
@@ -79,10 +87,14 @@ struct PlanSelector: Sendable {
     /// The arrival rule over `candidates` (non-empty, most accurate first); see the type's comment.
     private func sustainable(_ candidates: [Int], batchSize: Int) -> [Int] {
         guard sustainableNanosPerSample.isFinite else { return candidates }
-        let perSample = { (plan: Int) in Double(costs.nanos(plan, batch: maxBatchSize)) / Double(maxBatchSize) }
-        let kept = candidates.filter { perSample($0) <= sustainableNanosPerSample }
+        let kept = candidates.filter(keepsUp)
         if !kept.isEmpty { return kept }
         return [candidates.min { costs.nanos($0, batch: batchSize) < costs.nanos($1, batch: batchSize) }!]
+    }
+
+    /// Whether `plan`, in full batches, keeps up with the recent arrival rate.
+    private func keepsUp(_ plan: Int) -> Bool {
+        Double(costs.nanos(plan, batch: maxBatchSize)) / Double(maxBatchSize) <= sustainableNanosPerSample
     }
 
     /// Whether some plan meets `accuracy` and, started now, finishes `batch` requests by `deadline`.

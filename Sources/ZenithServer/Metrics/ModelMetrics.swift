@@ -19,8 +19,9 @@ public final class ModelMetrics: Sendable {
 
     private let requests: [Outcome: Counter]
     private let rejects: [String: Counter]
-    private let planSamples: [String: Counter]
-    private let planExits: [String: Counter]
+    /// Per plan, in the order of `ModelProfile.plans` (indexed by `PlanProfile.index`).
+    private let planSamples: [Counter]
+    private let planExits: [Counter]
     private let queueTime: Timer
     private let computeTime: Timer
     private let totalTime: Timer
@@ -32,7 +33,7 @@ public final class ModelMetrics: Sendable {
 
     /// - Parameters:
     ///   - model: the `model` label.
-    ///   - plans: the model's plan names, for the `plan` label.
+    ///   - plans: the model's plan names, for the `plan` label, in the order of `ModelProfile.plans`.
     ///   - factory: the metrics backend; the bootstrapped one by default.
     public init(model: String, plans: [String], factory: any MetricsFactory = MetricsSystem.factory) {
         let labels = [("model", model)]
@@ -52,17 +53,12 @@ public final class ModelMetrics: Sendable {
                     Counter(label: "zenith_rejects_total", dimensions: labels + [("reason", reason)], factory: factory)
                 )
             })
-        planSamples = Dictionary(
-            uniqueKeysWithValues: plans.map { plan in
-                (
-                    plan,
-                    Counter(label: "zenith_plan_samples_total", dimensions: labels + [("plan", plan)], factory: factory)
-                )
-            })
-        planExits = Dictionary(
-            uniqueKeysWithValues: plans.map { plan in
-                (plan, Counter(label: "zenith_exits_total", dimensions: labels + [("plan", plan)], factory: factory))
-            })
+        planSamples = plans.map { plan in
+            Counter(label: "zenith_plan_samples_total", dimensions: labels + [("plan", plan)], factory: factory)
+        }
+        planExits = plans.map { plan in
+            Counter(label: "zenith_exits_total", dimensions: labels + [("plan", plan)], factory: factory)
+        }
         queueTime = Timer(label: "zenith_queue_duration_seconds", dimensions: labels, factory: factory)
         computeTime = Timer(label: "zenith_compute_duration_seconds", dimensions: labels, factory: factory)
         totalTime = Timer(label: "zenith_request_duration_seconds", dimensions: labels, factory: factory)
@@ -91,10 +87,12 @@ public final class ModelMetrics: Sendable {
         if outcome == .rejected || outcome == .expired { sloMissed.increment() }
     }
 
-    /// A batch the executor ran.
-    func executed(plan: String, samples: Int, exits: Int, computeNanos: UInt64) {
-        planSamples[plan]?.increment(by: samples)
-        if exits > 0 { planExits[plan]?.increment(by: exits) }
+    /// A batch the executor ran with the plan at index `plan` of the model's plans.
+    func executed(plan: Int, samples: Int, exits: Int, computeNanos: UInt64) {
+        if planSamples.indices.contains(plan) {
+            planSamples[plan].increment(by: samples)
+            if exits > 0 { planExits[plan].increment(by: exits) }
+        }
         computeTime.recordNanoseconds(Int64(clamping: computeNanos))
         batchSizes.record(samples)
     }

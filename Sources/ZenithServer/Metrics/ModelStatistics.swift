@@ -26,14 +26,25 @@ final class ModelStatistics: Sendable {
         var executionCount = 0
         var lastInferenceMillis: Int64 = 0
         var batches: [Int: Duration] = [:]
-        var planSamples: [String: Int] = [:]
-        var planExits: [String: Int] = [:]
+        /// Per plan index: batches run, samples, exits (a plan that never ran is not reported).
+        var planBatches: [Int]
+        var planSamples: [Int]
+        var planExits: [Int]
         var sloMet = 0
         var sloMissed = 0
         var rejects: [String: Int] = [:]
     }
 
-    private let counts = Mutex(Counts())
+    /// The model's plan names, in the order of `ModelProfile.plans`.
+    private let plans: [String]
+    private let counts: Mutex<Counts>
+
+    /// - Parameter plans: the model's plan names, in the order of `ModelProfile.plans`.
+    init(plans: [String]) {
+        self.plans = plans
+        let zeros = Array(repeating: 0, count: plans.count)
+        counts = Mutex(Counts(planBatches: zeros, planSamples: zeros, planExits: zeros))
+    }
 
     /// A request answered with outputs.
     func served(_ result: InferenceResult, totalNanos: UInt64) {
@@ -57,14 +68,21 @@ final class ModelStatistics: Sendable {
         }
     }
 
-    /// A batch the executor ran.
-    func executed(plan: String, samples: Int, exits: Int, computeNanos: UInt64) {
+    /// A batch the executor ran with the plan at index `plan` of the model's plans.
+    func executed(plan: Int, samples: Int, exits: Int, computeNanos: UInt64) {
         counts.withLock { counts in
             counts.executionCount += 1
             counts.batches[samples, default: Duration()].add(computeNanos)
-            counts.planSamples[plan, default: 0] += samples
-            counts.planExits[plan, default: 0] += exits
+            guard counts.planSamples.indices.contains(plan) else { return }
+            counts.planBatches[plan] += 1
+            counts.planSamples[plan] += samples
+            counts.planExits[plan] += exits
         }
+    }
+
+    /// `(name, count)` of the plans that ran, by name.
+    private func perPlan(_ values: [Int], batches: [Int]) -> [(String, JSONValue)] {
+        plans.indices.filter { batches[$0] > 0 }.map { (plans[$0], JSONValue(values[$0])) }.sorted { $0.0 < $1.0 }
     }
 
     /// The `model_stats` entry of this model.
@@ -90,10 +108,8 @@ final class ModelStatistics: Sendable {
                     ["batch_size": JSONValue(size), "compute_infer": duration.json]
                 }),
             "zenith": [
-                "plans": .object(
-                    JSONObject(counts.planSamples.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })),
-                "exits": .object(
-                    JSONObject(counts.planExits.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })),
+                "plans": .object(JSONObject(perPlan(counts.planSamples, batches: counts.planBatches))),
+                "exits": .object(JSONObject(perPlan(counts.planExits, batches: counts.planBatches))),
                 "slo": [
                     "met": JSONValue(counts.sloMet), "missed": JSONValue(counts.sloMissed),
                     "attainment": judged == 0 ? .null : .double(Double(counts.sloMet) / Double(judged)),

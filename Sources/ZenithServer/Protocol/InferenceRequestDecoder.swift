@@ -58,22 +58,24 @@ public struct InferenceRequestDecoder: Sendable {
             guard case .string(let id) = try value(node, "id") else { throw .badRequest("id must be a string") }
             return id
         }
+        // `parameters` objects are read in place: only the members asked for become Swift values.
         let parameters = try root["parameters"].map { node throws(RequestError) in try object(node, "parameters") }
         let binaryOutput =
             try parameters.flatMap { p throws(RequestError) in
-                try bool(p["binary_data_output"], "parameters.binary_data_output")
+                try bool(member(p, "binary_data_output"), "parameters.binary_data_output")
             } ?? false
-        let slo = try SLOParameters.requested(parameters: parameters, headers: headers)
+        let slo = try SLOParameters.requested(headers: headers) { member(parameters, $0) }
 
         guard let inputNodes = root["inputs"] else { throw .badRequest("inputs is missing") }
-        guard let inputList = inputNodes.elements else {
+        guard let inputCount = inputNodes.count else {
             throw .badRequest("inputs must be an array, not \(inputNodes.kind.phrase)")
         }
-        guard !inputList.isEmpty else {
+        guard inputCount > 0 else {
             throw .badRequest("inputs is empty; model '\(modelName)' takes '\(input.name)'")
         }
         var decoded: (batch: Int, floats: [Float])?
-        for (index, node) in inputList.enumerated() {
+        for index in 0..<inputCount {
+            guard let node = inputNodes[index] else { break }
             let tensor = try decodeInput(node, index: index, binary: &binary)
             guard decoded == nil else { throw .badRequest("input '\(input.name)' is given more than once") }
             decoded = tensor
@@ -112,15 +114,21 @@ public struct InferenceRequestDecoder: Sendable {
     private func decodeInput(_ node: JSONNode, index: Int, binary: inout BinaryTensors) throws(RequestError) -> (
         Int, [Float]
     ) {
-        let path = "inputs[\(index)]"
-        guard node.kind == .object else { throw .badRequest("\(path) must be an object, not \(node.kind.phrase)") }
-        guard let name = try node["name"].map({ n throws(RequestError) in try string(n, "\(path).name") }) else {
-            throw .badRequest("\(path).name is missing")
+        // Paths for messages are built only when one is thrown.
+        guard node.kind == .object else {
+            throw .badRequest("inputs[\(index)] must be an object, not \(node.kind.phrase)")
+        }
+        guard let name = try node["name"].map({ n throws(RequestError) in try string(n, "inputs[\(index)].name") })
+        else {
+            throw .badRequest("inputs[\(index)].name is missing")
         }
         guard name == input.name else {
             throw .badRequest("unknown input '\(name)'; model '\(modelName)' takes '\(input.name)'")
         }
-        guard let datatype = try node["datatype"].map({ n throws(RequestError) in try string(n, "\(path).datatype") })
+        guard
+            let datatype = try node["datatype"].map({ n throws(RequestError) in
+                try string(n, "inputs[\(index)].datatype")
+            })
         else {
             throw .badRequest("input '\(name)': datatype is missing")
         }
@@ -137,11 +145,11 @@ public struct InferenceRequestDecoder: Sendable {
         let parameters = try node["parameters"].map { n throws(RequestError) in
             try object(n, "input '\(name)': parameters")
         }
-        if let key = parameters?.keys.first(where: { $0.hasPrefix("shared_memory") }) {
+        if let key = parameters?.firstKey(withPrefix: "shared_memory") {
             throw .badRequest("input '\(name)': \(key): shared memory is not supported")
         }
 
-        if let sizeValue = parameters?["binary_data_size"] {
+        if let sizeValue = member(parameters, "binary_data_size") {
             guard node["data"] == nil else {
                 throw .badRequest("input '\(name)' has both data and parameters.binary_data_size")
             }
@@ -190,37 +198,51 @@ public struct InferenceRequestDecoder: Sendable {
     /// Checks `shape` against `[batch, ...dims]` and returns the batch size.
     private func decodeShape(_ node: JSONNode?, name: String) throws(RequestError) -> Int {
         guard let node else { throw .badRequest("input '\(name)': shape is missing") }
-        guard let elements = node.elements, elements.count <= 16 else {
+        guard let count = node.count, count <= 16 else {
             throw .badRequest("input '\(name)': shape must be an array of at most 16 integers")
         }
-        var shape: [Int] = []
-        for element in elements {
-            guard let dim = try value(element, "input '\(name)': shape").intValue, dim >= 0 else {
+        // Every element is checked before the shape is compared, as a message about a malformed
+        // element comes first; the shape itself is only collected for the mismatch message.
+        var matches = count == input.dims.count + 1
+        var batch = 0
+        for index in 0..<count {
+            guard let element = node[index],
+                let dim = try value(element, "input '\(name)': shape").intValue, dim >= 0
+            else {
                 throw .badRequest("input '\(name)': shape must hold non-negative integers")
             }
-            shape.append(dim)
+            if index == 0 {
+                batch = dim
+            } else if matches, dim != input.dims[index - 1] {
+                matches = false
+            }
         }
-        let expected = "[batch, " + input.dims.map(String.init).joined(separator: ", ") + "]"
-        guard shape.count == input.dims.count + 1, Array(shape.dropFirst()) == input.dims else {
+        guard matches else {
+            let shape = (0..<count).map { index in (try? node[index]?.value().intValue) ?? 0 }
+            let expected = "[batch, " + input.dims.map(String.init).joined(separator: ", ") + "]"
             throw .badRequest("input '\(name)': shape \(shape) does not match \(expected)")
         }
-        guard (1...maxBatchSize).contains(shape[0]) else {
-            throw .badRequest("input '\(name)': batch size \(shape[0]) is outside 1...\(maxBatchSize) (max_batch_size)")
+        guard (1...maxBatchSize).contains(batch) else {
+            throw .badRequest("input '\(name)': batch size \(batch) is outside 1...\(maxBatchSize) (max_batch_size)")
         }
-        return shape[0]
+        return batch
     }
 
     /// The `outputs` array: names the model has, each with its `binary_data` and `classification`.
     private func decodeOutputs(_ node: JSONNode, binaryDefault: Bool) throws(RequestError) -> [RequestedOutput] {
-        guard let elements = node.elements else {
+        guard let count = node.count else {
             throw .badRequest("outputs must be an array, not \(node.kind.phrase)")
         }
         var outputs: [RequestedOutput] = []
-        for (index, element) in elements.enumerated() {
-            let path = "outputs[\(index)]"
-            guard element.kind == .object else { throw .badRequest("\(path) must be an object") }
-            guard let name = try element["name"].map({ n throws(RequestError) in try string(n, "\(path).name") }) else {
-                throw .badRequest("\(path).name is missing")
+        for index in 0..<count {
+            guard let element = node[index] else { break }
+            guard element.kind == .object else { throw .badRequest("outputs[\(index)] must be an object") }
+            guard
+                let name = try element["name"].map({ n throws(RequestError) in
+                    try string(n, "outputs[\(index)].name")
+                })
+            else {
+                throw .badRequest("outputs[\(index)].name is missing")
             }
             guard self.outputs.contains(where: { $0.name == name }) else {
                 let known = self.outputs.map { "'\($0.name)'" }.joined(separator: ", ")
@@ -232,12 +254,12 @@ public struct InferenceRequestDecoder: Sendable {
             let parameters = try element["parameters"].map { n throws(RequestError) in
                 try object(n, "output '\(name)': parameters")
             }
-            if let key = parameters?.keys.first(where: { $0.hasPrefix("shared_memory") }) {
+            if let key = parameters?.firstKey(withPrefix: "shared_memory") {
                 throw .badRequest("output '\(name)': \(key): shared memory is not supported")
             }
-            let binary = try bool(parameters?["binary_data"], "output '\(name)': binary_data") ?? binaryDefault
+            let binary = try bool(member(parameters, "binary_data"), "output '\(name)': binary_data") ?? binaryDefault
             var classification: Int?
-            if let value = parameters?["classification"] {
+            if let value = member(parameters, "classification") {
                 guard let k = value.intValue, k >= 0 else {
                     throw .badRequest(
                         "output '\(name)': classification must be a non-negative integer, not \(SLOParameters.describe(value))"
@@ -256,33 +278,48 @@ public struct InferenceRequestDecoder: Sendable {
     }
 }
 
-// Small typed readers over JSONNode, each naming the field in its error.
-private func value(_ node: JSONNode, _ path: String) throws(RequestError) -> JSONValue {
+// Small typed readers over JSONNode, each naming the field in its error; the name is built only
+// when there is an error to report.
+private func value(_ node: JSONNode, _ path: @autoclosure () -> String) throws(RequestError) -> JSONValue {
     do {
         return try node.value()
     } catch {
-        throw .badRequest("\(path): \(error.reason)")
+        throw .badRequest("\(path()): \(error.reason)")
     }
 }
 
-private func string(_ node: JSONNode, _ path: String) throws(RequestError) -> String {
-    guard case .string(let string) = try value(node, path) else {
-        throw .badRequest("\(path) must be a string, not \(node.kind.phrase)")
+private func string(_ node: JSONNode, _ path: @autoclosure () -> String) throws(RequestError) -> String {
+    guard case .string(let string) = try value(node, path()) else {
+        throw .badRequest("\(path()) must be a string, not \(node.kind.phrase)")
     }
     return string
 }
 
-private func object(_ node: JSONNode, _ path: String) throws(RequestError) -> JSONObject {
-    guard case .object(let object) = try value(node, path) else {
-        throw .badRequest("\(path) must be an object, not \(node.kind.phrase)")
+/// An object, checked as a whole (as converting it would) but not converted: read its members with
+/// `member(_:_:)`.
+private func object(_ node: JSONNode, _ path: @autoclosure () -> String) throws(RequestError) -> JSONNode {
+    do {
+        try node.validate()
+    } catch {
+        throw .badRequest("\(path()): \(error.reason)")
     }
-    return object
+    guard node.kind == .object else {
+        throw .badRequest("\(path()) must be an object, not \(node.kind.phrase)")
+    }
+    return node
 }
 
-private func bool(_ value: JSONValue?, _ path: String) throws(RequestError) -> Bool? {
+/// The member `key` of an object that `object(_:_:)` returned, as a value; `nil` when absent.
+private func member(_ object: JSONNode?, _ key: String) -> JSONValue? {
+    // `object(_:_:)` validated the whole object, so converting a member cannot fail.
+    guard let node = object?[key] else { return nil }
+    return try? node.value()
+}
+
+private func bool(_ value: JSONValue?, _ path: @autoclosure () -> String) throws(RequestError) -> Bool? {
     guard let value else { return nil }
     guard let bool = value.boolValue else {
-        throw .badRequest("\(path) must be true or false, not \(SLOParameters.describe(value))")
+        throw .badRequest("\(path()) must be true or false, not \(SLOParameters.describe(value))")
     }
     return bool
 }

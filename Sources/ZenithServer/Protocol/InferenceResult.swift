@@ -54,6 +54,7 @@ extension InferenceResult {
 
     /// Executor time of the batches that served the request, each counted once.
     public var computeNanos: UInt64 {
+        if samples.count == 1 { return samples[0].computeNanos }
         var seen: Set<UInt64> = []
         return samples.reduce(0) { sum, sample in seen.insert(sample.batch).inserted ? sum + sample.computeNanos : sum }
     }

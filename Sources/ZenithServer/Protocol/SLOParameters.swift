@@ -18,31 +18,38 @@ public enum SLOParameters {
     /// - Throws: `RequestError` 400 naming the parameter or header that is malformed.
     public static func requested(parameters: JSONObject?, headers: HTTPHeaderList) throws(RequestError) -> RequestedSLO
     {
-        let parameters = parameters ?? JSONObject()
+        try requested(headers: headers) { parameters?[$0] }
+    }
+
+    /// The same, with the request's `parameters` read through `parameter` (the value of a key, `nil`
+    /// when absent), so a decoder can read them in place.
+    static func requested(
+        headers: HTTPHeaderList, parameter: (String) -> JSONValue?
+    ) throws(RequestError) -> RequestedSLO {
         // Both sources are checked, so a malformed header is reported even when a parameter wins.
         let latencyHeaderValue = try headerNumber(latencyHeader, in: headers)
         let accuracyHeaderValue = try headerNumber(accuracyHeader, in: headers)
-        let latency = try number("latency_target_ms", in: parameters)
-        let accuracy = try number("accuracy_target", in: parameters)
-        let sloClass = try string("slo_class", in: parameters)
+        let latency = try number("latency_target_ms", in: parameter)
+        let accuracy = try number("accuracy_target", in: parameter)
+        let sloClass = try string("slo_class", in: parameter)
         return RequestedSLO(
             latencyTargetMs: latency ?? latencyHeaderValue,
             accuracyTarget: accuracy ?? accuracyHeaderValue,
             sloClass: sloClass ?? headers[classHeader],
-            timeoutMicros: try count("timeout", in: parameters, unit: "microseconds"),
-            priority: try count("priority", in: parameters, unit: "a priority level"))
+            timeoutMicros: try count("timeout", in: parameter, unit: "microseconds"),
+            priority: try count("priority", in: parameter, unit: "a priority level"))
     }
 
-    private static func number(_ key: String, in parameters: JSONObject) throws(RequestError) -> Double? {
-        guard let value = parameters[key] else { return nil }
+    private static func number(_ key: String, in parameter: (String) -> JSONValue?) throws(RequestError) -> Double? {
+        guard let value = parameter(key) else { return nil }
         guard let number = value.doubleValue else {
             throw .badRequest("parameters.\(key) must be a number, not \(describe(value))")
         }
         return number
     }
 
-    private static func string(_ key: String, in parameters: JSONObject) throws(RequestError) -> String? {
-        guard let value = parameters[key] else { return nil }
+    private static func string(_ key: String, in parameter: (String) -> JSONValue?) throws(RequestError) -> String? {
+        guard let value = parameter(key) else { return nil }
         guard let string = value.stringValue else {
             throw .badRequest("parameters.\(key) must be a string, not \(describe(value))")
         }
@@ -50,8 +57,10 @@ public enum SLOParameters {
     }
 
     /// A non-negative integer, as Triton's `timeout` and `priority` are.
-    private static func count(_ key: String, in parameters: JSONObject, unit: String) throws(RequestError) -> UInt64? {
-        guard let value = parameters[key] else { return nil }
+    private static func count(
+        _ key: String, in parameter: (String) -> JSONValue?, unit: String
+    ) throws(RequestError) -> UInt64? {
+        guard let value = parameter(key) else { return nil }
         guard let int = value.intValue, int >= 0 else {
             throw .badRequest("parameters.\(key) must be a non-negative integer (\(unit)), not \(describe(value))")
         }
@@ -81,10 +90,13 @@ public enum SLOParameters {
 extension String {
     /// The string without leading and trailing spaces and tabs.
     func trimmingASCIIWhitespace() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
+        // A byte scan: walking Characters costs grapheme breaking on every header read.
+        let isSpace: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) })
+        else {
             return ""
         }
-        return self[first...last]
+        // Both ends sit next to an ASCII byte (or the string's ends), so they are scalar boundaries.
+        return self[first..<utf8.index(after: last)]
     }
 }

@@ -80,7 +80,7 @@ struct ModelLoader {
         }
 
         let metrics = ModelMetrics(model: name, plans: profile.plans.map(\.name), factory: options.metricsFactory)
-        let statistics = ModelStatistics()
+        let statistics = ModelStatistics(plans: profile.plans.map(\.name))
         let recent = RecentStatistics(plans: profile.plans.map(\.name))
         let scheduler = ModelScheduler(
             model: model, controller: controller, mode: mode, metrics: metrics, statistics: statistics, logger: logger)

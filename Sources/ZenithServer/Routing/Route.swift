@@ -65,37 +65,50 @@ public enum Route: Sendable, Equatable {
     }
 
     /// The route of a path and the one method it takes.
+    ///
+    /// Compares segment by segment: matching `segments` against array literals would build an
+    /// array per case on every request.
     private static func route(for segments: [String]) -> (Route, String)? {
-        switch segments {
-        case ["metrics"]: return (.metrics, "GET")
-        case ["v2"]: return (.serverMetadata, "GET")
-        case ["v2", "health", "live"]: return (.live, "GET")
-        case ["v2", "health", "ready"]: return (.ready, "GET")
-        case ["v2", "models", "stats"]: return (.modelStatistics(nil), "GET")
-        case ["v2", "repository", "index"]: return (.repositoryIndex, "POST")
-        default: break
-        }
-        if segments.count == 5, segments[0...2] == ["v2", "repository", "models"] {
+        switch segments.count {
+        case 1:
+            if segments[0] == "metrics" { return (.metrics, "GET") }
+            if segments[0] == "v2" { return (.serverMetadata, "GET") }
+            return nil
+        case 3:
+            switch (segments[0], segments[1], segments[2]) {
+            case ("v2", "health", "live"): return (.live, "GET")
+            case ("v2", "health", "ready"): return (.ready, "GET")
+            case ("v2", "models", "stats"): return (.modelStatistics(nil), "GET")
+            case ("v2", "repository", "index"): return (.repositoryIndex, "POST")
+            default: break
+            }
+        case 5 where segments[0] == "v2" && segments[1] == "repository" && segments[2] == "models":
             switch segments[4] {
             case "load": return (.load(segments[3]), "POST")
             case "unload": return (.unload(segments[3]), "POST")
             default: return nil
             }
+        default:
+            break
         }
-        guard segments.count >= 3, segments[0...1] == ["v2", "models"] else { return nil }
+        guard segments.count >= 3, segments[0] == "v2", segments[1] == "models" else { return nil }
         var reference = ModelReference(name: segments[2])
-        var rest = segments[3...]
-        if rest.first == "versions" {
-            guard rest.count >= 2 else { return nil }
-            reference.version = rest[rest.startIndex + 1]
-            rest = rest.dropFirst(2)
+        var rest = 3
+        if segments.count > rest, segments[rest] == "versions" {
+            guard segments.count >= rest + 2 else { return nil }
+            reference.version = segments[rest + 1]
+            rest += 2
         }
-        switch Array(rest) {
-        case []: return (.modelMetadata(reference), "GET")
-        case ["ready"]: return (.modelReady(reference), "GET")
-        case ["config"]: return (.modelConfig(reference), "GET")
-        case ["stats"]: return (.modelStatistics(reference), "GET")
-        case ["infer"]: return (.infer(reference), "POST")
+        switch segments.count - rest {
+        case 0: return (.modelMetadata(reference), "GET")
+        case 1:
+            switch segments[rest] {
+            case "ready": return (.modelReady(reference), "GET")
+            case "config": return (.modelConfig(reference), "GET")
+            case "stats": return (.modelStatistics(reference), "GET")
+            case "infer": return (.infer(reference), "POST")
+            default: return nil
+            }
         default: return nil
         }
     }
@@ -108,7 +121,7 @@ public enum Route: Sendable, Equatable {
         var start = utf8.startIndex
         while true {
             let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
-            guard start < end, let decoded = percentDecoded(Substring(utf8[start..<end])) else { return nil }
+            guard start < end, let decoded = percentDecoded(utf8[start..<end]) else { return nil }
             result.append(decoded)
             guard end < utf8.endIndex else { return result }
             start = utf8.index(after: end)
@@ -116,10 +129,15 @@ public enum Route: Sendable, Equatable {
     }
 
     static func percentDecoded(_ segment: Substring) -> String? {
+        percentDecoded(segment.utf8)
+    }
+
+    /// A segment's bytes, which lie between `/`s of a `String`, so they are valid UTF-8 as they are.
+    private static func percentDecoded(_ segment: Substring.UTF8View) -> String? {
         // A byte scan: with Foundation imported, `contains("%")` is a locale-aware substring search.
-        guard segment.utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
+        guard segment.contains(UInt8(ascii: "%")) else { return String(decoding: segment, as: UTF8.self) }
         var bytes: [UInt8] = []
-        var iterator = segment.utf8.makeIterator()
+        var iterator = segment.makeIterator()
         while let byte = iterator.next() {
             guard byte == UInt8(ascii: "%") else {
                 bytes.append(byte)

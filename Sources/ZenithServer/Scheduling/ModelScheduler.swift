@@ -156,10 +156,10 @@ public final class ModelScheduler: Sendable {
                         sloMet: now <= member.deadline, bestEffort: member.bestEffort))
             }
             metrics.executed(
-                plan: plan.name, samples: job.members.count, exits: report.exitCount,
+                plan: plan.index, samples: job.members.count, exits: report.exitCount,
                 computeNanos: report.computeNanoseconds)
             statistics.executed(
-                plan: plan.name, samples: job.members.count, exits: report.exitCount,
+                plan: plan.index, samples: job.members.count, exits: report.exitCount,
                 computeNanos: report.computeNanoseconds)
         case .failure(let error):
             logger.error(
@@ -328,11 +328,14 @@ extension ModelScheduler.State {
     /// predicted run: at such light load the two thread hand-offs (to the worker, back to the event
     /// loop) cost a sizeable share of the request, and blocking the loop that briefly delays nobody.
     fileprivate func inlineCandidate(_ effects: [ModelScheduler.Effect]) -> BatchID? {
-        let runs = effects.compactMap { effect -> WorkerJob? in
-            if case .run(let job) = effect { return job }
-            return nil
+        var runs = 0
+        var only: WorkerJob?
+        for effect in effects {
+            guard case .run(let job) = effect else { continue }
+            runs += 1
+            only = job
         }
-        guard runs.count == 1, let job = runs.first, job.members.count == 1, controller.queueDepth == 0,
+        guard runs == 1, let job = only, job.members.count == 1, controller.queueDepth == 0,
             controller.busyWorkers < controller.configuration.workers,
             job.batch.predictedNanos <= ModelScheduler.inlineLimitNanos
         else { return nil }
