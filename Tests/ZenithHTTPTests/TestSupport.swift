@@ -23,15 +23,22 @@ struct EchoHandler: HTTPHandler {
     }
 }
 
-/// An ``EchoHandler`` that counts the requests it has started, so a test can wait until the
-/// server really holds them in flight.
+/// An ``EchoHandler`` that counts the requests it has started, and the most it has held at once,
+/// so a test can wait until the server really holds them in flight, or see that it ran them
+/// concurrently without timing anything.
 final class CountingEchoHandler: HTTPHandler {
-    private let count = Mutex(0)
+    private let counts = Mutex((started: 0, running: 0, mostRunning: 0))
 
-    var started: Int { self.count.withLock { $0 } }
+    var started: Int { self.counts.withLock { $0.started } }
+    var mostRunning: Int { self.counts.withLock { $0.mostRunning } }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        self.count.withLock { $0 += 1 }
+        self.counts.withLock {
+            $0.started += 1
+            $0.running += 1
+            $0.mostRunning = max($0.mostRunning, $0.running)
+        }
+        defer { self.counts.withLock { $0.running -= 1 } }
         return await EchoHandler().handle(request)
     }
 

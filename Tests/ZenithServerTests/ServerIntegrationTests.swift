@@ -312,18 +312,19 @@ import ZenithJSON
 /// Graceful shutdown: requests in flight are answered, then `run()` returns.
 @Suite struct ShutdownTests {
     @Test func shutdownAnswersRequestsInFlight() async throws {
-        let server = try await RunningServer.start(models: ["fashion-mlp"])
+        let server = try await RunningServer.start(models: ["fashion-cnn"])
         let port = server.port
-        let scheduler = try #require(server.application.repository.model(named: "fashion-mlp")?.scheduler)
+        let scheduler = try #require(server.application.repository.model(named: "fashion-cnn")?.scheduler)
         let requests = (0..<8).map { _ in
             Task {
                 try await send(
-                    port: port, .POST, "/v2/models/fashion-mlp/infer", headers: [relaxed],
-                    body: jsonInferRequest(model: "fashion-mlp", 0..<32)
+                    port: port, .POST, "/v2/models/fashion-cnn/infer", headers: [relaxed],
+                    body: jsonInferRequest(model: "fashion-cnn", 0..<32)
                 ).status
             }
         }
-        // Shut down while a request is admitted and unanswered.
+        // Shut down while a request is admitted and unanswered (the CNN's batches of 32 take long
+        // enough, even in a release build, for the polling below to see one).
         let deadline = ContinuousClock.now + .seconds(20)
         while scheduler.snapshot.inflight < 32, ContinuousClock.now < deadline {
             try await Task.sleep(for: .microseconds(200))
