@@ -40,6 +40,6 @@ import ZenithCore
         controller.admit(1, at: ms(0))
         let batch = try controller.run(at: ms(1))
         controller.completed(batch.id, now: ms(3))  // 2 ms for a 1 ms prediction
-        #expect(abs(controller.latency.correction(plan: 0) - 1.2) < 1e-9)
+        #expect(abs(controller.latency.correction(plan: 0) - 1.05) < 1e-9)  // 0.95 × 1 + 0.05 × 2
     }
 }

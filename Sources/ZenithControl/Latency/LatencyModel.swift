@@ -28,8 +28,11 @@ public struct LatencyModel: Sendable, Equatable {
     /// - Parameters:
     ///   - profile: the model's plans.
     ///   - smoothing: weight of each new measurement in the online correction (clamped to 0.01–1).
-    public init(profile: ModelProfile, smoothing: Double = 0.2) {
-        self.smoothing = min(max(smoothing.isFinite ? smoothing : 0.2, 0.01), 1)
+    ///     Under load batches finish hundreds of times a second, and early-exit plans' batch times
+    ///     vary with how many samples exit: a small weight still follows the machine within a
+    ///     fraction of a second without chasing each batch.
+    public init(profile: ModelProfile, smoothing: Double = 0.05) {
+        self.smoothing = min(max(smoothing.isFinite ? smoothing : 0.05, 0.01), 1)
         points = profile.plans.map { plan in plan.latencyMicros.mapValues { Point(prior: $0) } }
         curves = profile.plans.map { LatencyCurve(points: $0.latencyMicros) }
         corrections = Array(repeating: 1, count: profile.plans.count)
