@@ -108,7 +108,9 @@ let package = Package(
             path: "LoadTests/Sources/zenith-load"),
 
         // Helpers shared by test targets (running external clients such as curl and nghttp).
-        .target(name: "ZenithTestSupport", path: "Tests/ZenithTestSupport"),
+        .target(
+            name: "ZenithTestSupport", dependencies: ["ZenithHTTP", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/ZenithTestSupport"),
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
         .testTarget(name: "ZenithControlTests", dependencies: ["ZenithControl", "ZenithCore"]),
         .testTarget(name: "ZenithExecutorTests", dependencies: ["ZenithExecutor", "ZenithCore", "ZenithData"]),
@@ -143,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "ZenithLoadTests",
             dependencies: [
-                "ZenithLoad", "ZenithHTTP", "ZenithJSON", "ZenithServer", "ZenithData",
+                "ZenithLoad", "ZenithHTTP", "ZenithJSON", "ZenithServer", "ZenithData", "ZenithTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,6 +4,7 @@ import SLOCtlKit
 import Synchronization
 import Testing
 import ZenithHTTP
+import ZenithTestSupport
 import ZenithJSON
 
 /// An in-memory operator API that follows the operator API spec closely enough for `sloctl`:
@@ -172,21 +173,7 @@ func withFakeOperator(
     token: String? = nil, _ body: (_ endpoint: String, _ handler: FakeOperatorHandler) async throws -> Void
 ) async throws {
     let handler = FakeOperatorHandler(token: token)
-    let server = HTTPServer(
-        configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: handler,
-        logger: Logger(label: "sloctl.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
-    let running = Task { try await server.run() }
-    defer { running.cancel() }
-    let port = try await server.listeningPort()
-    do {
-        try await body("http://127.0.0.1:\(port)", handler)
-    } catch {
-        server.triggerGracefulShutdown()
-        _ = try? await running.value
-        throw error
-    }
-    server.triggerGracefulShutdown()
-    try await running.value
+    try await withLoopbackServer(handler: handler) { port, _ in try await body("http://127.0.0.1:\(port)", handler) }
 }
 
 /// A loopback port nothing listens on: one a server bound and released.

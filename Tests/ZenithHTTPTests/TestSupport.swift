@@ -59,24 +59,9 @@ let quietLogger = Logger(label: "zenith.http.tests", factory: { _ in SwiftLogNoO
 func withServer(
     _ configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
     handler: some HTTPHandler = EchoHandler(),
-    sourceLocation: SourceLocation = #_sourceLocation,
     _ body: (_ port: Int, _ server: HTTPServer) async throws -> Void
 ) async throws {
-    var configuration = configuration
-    configuration.host = "127.0.0.1"
-    configuration.port = 0
-    let server = HTTPServer(configuration: configuration, handler: handler, logger: quietLogger)
-    let running = Task { try await server.run() }
-    do {
-        let port = try await server.listeningPort()
-        try await body(port, server)
-    } catch {
-        server.triggerGracefulShutdown()
-        _ = try? await running.value
-        throw error
-    }
-    server.triggerGracefulShutdown()
-    try await running.value
+    try await withLoopbackServer(configuration, handler: handler, body)
 }
 
 // MARK: - Raw TCP client

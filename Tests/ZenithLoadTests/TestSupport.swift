@@ -4,6 +4,7 @@ import ZenithData
 import ZenithHTTP
 import ZenithJSON
 import ZenithLoad
+import ZenithTestSupport
 
 /// The checkout this file belongs to (Tests/ZenithLoadTests/ is two levels down).
 let repositoryRoot: String = {
@@ -62,17 +63,5 @@ func littleEndianBytes(_ values: [Float]) -> [UInt8] {
 func withServer(
     _ handler: some HTTPHandler, _ body: (Endpoint) async throws -> Void
 ) async throws {
-    let server = HTTPServer(
-        configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: handler, logger: quietLogger)
-    let running = Task { try await server.run() }
-    do {
-        let port = try await server.listeningPort()
-        try await body(Endpoint(host: "127.0.0.1", port: port))
-    } catch {
-        server.triggerGracefulShutdown()
-        _ = try? await running.value
-        throw error
-    }
-    server.triggerGracefulShutdown()
-    try await running.value
+    try await withLoopbackServer(handler: handler) { port, _ in try await body(Endpoint(host: "127.0.0.1", port: port)) }
 }

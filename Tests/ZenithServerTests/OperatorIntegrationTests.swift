@@ -325,35 +325,36 @@ import ZenithJSON
         #expect(resaved["models"]?["ghost"] != nil)
     }
 
+    /// Why a fashion-mlp server with the state directory `directory` did not start; records an
+    /// issue and returns "" when it did.
+    private func startFailure(stateDirectory directory: String, file: String) async -> String {
+        do {
+            let server = try await RunningServer.start(
+                models: ["fashion-mlp"], warmupIterations: 0,
+                operator: OperatorConfiguration(port: 0, stateDirectory: directory))
+            try await server.stop()
+            Issue.record("the server started with \(file)")
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
     @Test func invalidStateFileStopsTheStart() async throws {
         let directory = Self.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let file = "\(directory)/slo-targets.json"
         try Data(#"{"version": 1, "models": {"fashion-mlp": {"default": {"latency_target_ms": "soon"}}}}"#.utf8)
             .write(to: URL(fileURLWithPath: file))
-        do {
-            let server = try await RunningServer.start(
-                models: ["fashion-mlp"], warmupIterations: 0,
-                operator: OperatorConfiguration(port: 0, stateDirectory: directory))
-            try await server.stop()
-            Issue.record("the server started with \(file)")
-        } catch {
-            #expect("\(error)".contains(file), "\(error)")
-            #expect("\(error)".contains("models.fashion-mlp.default.latency_target_ms"), "\(error)")
-        }
+        let malformed = await startFailure(stateDirectory: directory, file: file)
+        #expect(malformed.contains(file), "\(malformed)")
+        #expect(malformed.contains("models.fashion-mlp.default.latency_target_ms"), "\(malformed)")
 
         // Well-formed, but a target this model cannot meet: the model does not load, the file is named.
         try Data(#"{"version": 1, "models": {"fashion-mlp": {"default": {"accuracy_target": 0.99}}}}"#.utf8)
             .write(to: URL(fileURLWithPath: file))
-        do {
-            let server = try await RunningServer.start(
-                models: ["fashion-mlp"], warmupIterations: 0,
-                operator: OperatorConfiguration(port: 0, stateDirectory: directory))
-            try await server.stop()
-            Issue.record("the server started with \(file)")
-        } catch {
-            #expect("\(error)".contains(file), "\(error)")
-            #expect("\(error)".contains("0.99"), "\(error)")
-        }
+        let unmeetable = await startFailure(stateDirectory: directory, file: file)
+        #expect(unmeetable.contains(file), "\(unmeetable)")
+        #expect(unmeetable.contains("0.99"), "\(unmeetable)")
     }
 }

@@ -53,17 +53,7 @@ struct Capacity: AsyncParsableCommand {
             imagesPerRequest: imagesPerRequest)
         let options = try connection.runOptions()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: connection.clientThreads)
-        var process: ServerProcess?
-        let endpoint: Endpoint
-        switch connection.target {
-        case .external(let given, _):
-            endpoint = given
-        case .spawn(let zenith, let extra):
-            let started = try await ServerProcess.start(
-                executable: zenith, denseOnly: true, extraArguments: extra, logPath: "/tmp/zenith-load-capacity.log")
-            process = started
-            endpoint = started.endpoint
-        }
+        let (endpoint, process) = try await connection.denseServer(logPath: "/tmp/zenith-load-capacity.log")
         let result = try await measure(at: endpoint, requests: pool.requests[0], options: options, group: group)
         await process?.stop()
         try await group.shutdownGracefully()

@@ -55,6 +55,19 @@ struct ConnectionOptions: ParsableArguments {
         return .spawn(zenith: zenith, extraArguments: serveArg)
     }
 
+    /// The given server, or a `zenith serve --dense-only` started for this command (logging to
+    /// `logPath`; the caller stops it).
+    func denseServer(logPath: String) async throws -> (endpoint: Endpoint, process: ServerProcess?) {
+        switch target {
+        case .external(let given, _):
+            return (given, nil)
+        case .spawn(let zenith, let extra):
+            let started = try await ServerProcess.start(
+                executable: zenith, denseOnly: true, extraArguments: extra, logPath: logPath)
+            return (started.endpoint, started)
+        }
+    }
+
     func runOptions() throws -> RunOptions {
         var token: String?
         if let operatorTokenFile {

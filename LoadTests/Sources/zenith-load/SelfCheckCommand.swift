@@ -34,17 +34,7 @@ struct SelfCheckCommand: AsyncParsableCommand {
     func run() async throws {
         let rate = self.rate ?? capacityMultiple * capacity!
         let group = MultiThreadedEventLoopGroup(numberOfThreads: connection.clientThreads)
-        var process: ServerProcess?
-        let endpoint: Endpoint
-        switch connection.target {
-        case .external(let given, _):
-            endpoint = given
-        case .spawn(let zenith, let extra):
-            let started = try await ServerProcess.start(
-                executable: zenith, denseOnly: true, extraArguments: extra, logPath: "/tmp/zenith-load-selfcheck.log")
-            process = started
-            endpoint = started.endpoint
-        }
+        let (endpoint, process) = try await connection.denseServer(logPath: "/tmp/zenith-load-selfcheck.log")
         let check = SelfCheck(rate: rate, durationSeconds: duration, poisson: !constant, options: try connection.runOptions())
         let result = try await check.run(endpoint: endpoint, eventLoopGroup: group)
         await process?.stop()
