@@ -78,17 +78,17 @@ import Testing
         #expect(await server.localPort == port)
 
         let http1 = try await RawConnection.connect(port: port)
-        try await http1.send("GET /delay?ms=1500 HTTP/1.1\r\nhost: x\r\n\r\n")
+        try await http1.send("GET /delay?ms=5000 HTTP/1.1\r\nhost: x\r\n\r\n")
         let http2 = try await RawConnection.connect(port: port)
         try await http2.send(
             H2.clientStart
                 + H2.frame(
                     type: H2.headers, flags: H2.endHeaders | H2.endStream, streamID: 1,
-                    payload: H2.requestBlock(method: "GET", path: "/delay?ms=1500")))
+                    payload: H2.requestBlock(method: "GET", path: "/delay?ms=5000")))
         let idle = try await RawConnection.connect(port: port)
         try await handler.waitUntilStarted(2)
-        // The delay leaves the shutdown, however slow on a loaded machine, time to reach both
-        // connections while their requests are still running.
+        // The delay leaves the shutdown time to reach both connections while their requests still
+        // run: under a full parallel test run on two cores, 1.5 s was once not enough.
 
         server.triggerGracefulShutdown()
 
@@ -98,7 +98,7 @@ import Testing
 
         let frames = H2.frames(in: try await http2.waitForClose())
         #expect(frames.contains { $0.type == H2.goAway })
-        #expect(H2.body(of: 1, in: frames) == "method=GET path=/delay?ms=1500 body=0 version=HTTP/2")
+        #expect(H2.body(of: 1, in: frames) == "method=GET path=/delay?ms=5000 body=0 version=HTTP/2")
 
         try await idle.waitForClose()
         try await running.value
