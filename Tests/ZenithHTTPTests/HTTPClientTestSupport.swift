@@ -12,6 +12,9 @@ import Synchronization
 /// - `/delay?ms=N`: the path back after N milliseconds;
 /// - anything else: ``EchoHandler``.
 struct ClientTestHandler: HTTPHandler {
+    /// The most `/delay` requests running at once: concurrency shown without timing anything.
+    let delays = RunningCount()
+
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let number = Int(request.query?.split(separator: "=").last ?? "") ?? 0
         switch request.pathWithoutQuery {
@@ -28,6 +31,8 @@ struct ClientTestHandler: HTTPHandler {
         case "/status":
             return HTTPResponse(status: number)
         case "/delay":
+            delays.started()
+            defer { delays.finished() }
             try? await Task.sleep(for: .milliseconds(number))
             return HTTPResponse(status: 200, body: Array(request.path.utf8))
         default:
@@ -38,6 +43,22 @@ struct ClientTestHandler: HTTPHandler {
     static func pattern(count: Int) -> [UInt8] {
         (0..<count).map { UInt8($0 % 251) }
     }
+}
+
+/// How many calls are running, and the most that ever were.
+final class RunningCount: Sendable {
+    private let counts = Mutex((running: 0, most: 0))
+
+    var most: Int { self.counts.withLock { $0.most } }
+
+    func started() {
+        self.counts.withLock {
+            $0.running += 1
+            $0.most = max($0.most, $0.running)
+        }
+    }
+
+    func finished() { self.counts.withLock { $0.running -= 1 } }
 }
 
 /// A TCP server that speaks no HTTP: it sends `greeting` to each connection, reads and drops
