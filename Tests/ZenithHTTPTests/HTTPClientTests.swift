@@ -150,8 +150,9 @@ import Testing
             let client = try await self.connect(port, .http2)
             #expect(client.maxConcurrentStreams == 4)
             try await withThrowingTaskGroup(of: Int.self) { group in
+                // Long enough that all four are still open when the last one opens, on a loaded machine.
                 for _ in 0..<4 {
-                    group.addTask { try await client.execute(HTTPRequest(method: "GET", path: "/delay?ms=400")).status }
+                    group.addTask { try await client.execute(HTTPRequest(method: "GET", path: "/delay?ms=3000")).status }
                 }
                 try await waitUntil("four streams are open") { client.inflight == 4 }
                 await #expect(throws: HTTPClientError.tooManyStreams) {
@@ -239,7 +240,7 @@ import Testing
     func closeFailsOutstandingRequests(version: HTTPVersion) async throws {
         try await withServer(handler: ClientTestHandler()) { port, _ in
             let client = try await self.connect(port, version)
-            let pending = Task { try await client.execute(HTTPRequest(method: "GET", path: "/delay?ms=2000")) }
+            let pending = Task { try await client.execute(HTTPRequest(method: "GET", path: "/delay?ms=5000")) }
             try await waitUntil("the request is outstanding") { client.inflight == 1 }
             await client.close()
             await #expect(throws: HTTPClientError.connectionClosed) { try await pending.value }
