@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 picks a free one (printed on standard output).")
     var port = 8000
 
-    @Option(help: "Executor threads per model (default: the cores).")
+    @Option(help: "Executor threads per model (default: the cores this process may use: its CPU affinity and cgroup quota count).")
     var workers: Int?
 
     @Option(help: "OpenBLAS threads (default: cores / workers, at least 1).")
@@ -81,7 +81,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "No operator API listener (targets in --state-dir still apply).")
     var noOperator = false
 
-    private static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
+    private static var cores: Int { AvailableCores.count }
 
     private var resolvedWorkers: Int { workers ?? Self.cores }
     private var resolvedBLASThreads: Int { blasThreads ?? max(1, Self.cores / resolvedWorkers) }

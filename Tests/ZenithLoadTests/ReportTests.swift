@@ -66,7 +66,21 @@ import ZenithLoad
         #expect(lines.count == 5)
         #expect(lines[0] == Substring(LoadReport.csvHeader))
         #expect(lines[4].hasPrefix("slo,2.000,1,default,1.200000,"))
-        #expect(lines[4].hasSuffix(",slo_infeasible"))
+        #expect(lines[4].hasSuffix(",slo_infeasible,,,"), "a refusal has no server timings")
+    }
+
+    @Test func csvCarriesTheServersTimingsOfAnAnswer() {
+        var answered = sample(index: 0)
+        (answered.outcome.serverQueueMicros, answered.outcome.serverComputeMicros, answered.outcome.serverTotalMicros) =
+            (120, 80, 260)
+        let record = RunRecord(mode: "slo", samples: [answered], actions: [], durationSeconds: 1, offeredRate: 1)
+        let report = LoadReport(
+            scenario: makeScenario(rate: .absolute(1), duration: 1), capacity: .given(1, imagesPerRequest: 1),
+            options: RunOptions(connections: 1), poolSize: 1,
+            entries: [.init(record: record, capacityMultiple: nil, server: "zenith serve")])
+        let lines = report.samplesCSV().split(separator: "\n")
+        #expect(lines[0].hasSuffix(",server_queue_ms,server_compute_ms,server_total_ms"))
+        #expect(lines[1].hasSuffix(",0.120,0.080,0.260"))
     }
 
     @Test func requestsOfSeveralImagesReportImagesBesideRequests() throws {
@@ -114,9 +128,11 @@ import ZenithLoad
 
 @Suite struct InferenceOutcomeTests {
     @Test func decodesJSONLogits() {
-        let body = #"{"model_name":"m","parameters":{"plan":"exit-025","exited":true,"expected_accuracy":0.9336},"outputs":[{"name":"logits","datatype":"FP32","shape":[1,4],"data":[0.1,-2,3.5,1]}]}"#
+        let body = #"{"model_name":"m","parameters":{"plan":"exit-025","exited":true,"expected_accuracy":0.9336,"queue_us":120.5,"compute_us":80,"total_us":260.25},"outputs":[{"name":"logits","datatype":"FP32","shape":[1,4],"data":[0.1,-2,3.5,1]}]}"#
         let outcome = InferenceOutcome(response: HTTPResponse(status: 200, body: Array(body.utf8)))
-        #expect(outcome == InferenceOutcome(status: 200, plan: "exit-025", exited: true, expectedAccuracy: 0.9336, predictedClasses: [2]))
+        var expected = InferenceOutcome(status: 200, plan: "exit-025", exited: true, expectedAccuracy: 0.9336, predictedClasses: [2])
+        (expected.serverQueueMicros, expected.serverComputeMicros, expected.serverTotalMicros) = (120.5, 80, 260.25)
+        #expect(outcome == expected)
     }
 
     @Test func decodesBinaryLogits() {

@@ -12,6 +12,6 @@ public struct MachineInfo: Sendable {
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
-        return MachineInfo(cpuModel: model, cores: ProcessInfo.processInfo.activeProcessorCount, blas: BLAS.configuration)
+        return MachineInfo(cpuModel: model, cores: AvailableCores.count, blas: BLAS.configuration)
     }
 }

@@ -15,6 +15,12 @@ public struct InferenceOutcome: Sendable, Equatable {
     /// The argmax of each row of the `logits` output of a 200, one per image in input order;
     /// empty when there was no usable answer.
     public var predictedClasses: [Int]
+    /// The server's own account of a 200, µs: `parameters.queue_us` (the longest wait of its
+    /// images), `compute_us` (the batches that served it) and `total_us` (arrival to response).
+    /// The rest of the latency is the transport and the client.
+    public var serverQueueMicros: Double?
+    public var serverComputeMicros: Double?
+    public var serverTotalMicros: Double?
     /// The `reason` of an error body (`slo_infeasible`, `queue_full`, ...), else a short cause
     /// (`http_<status>`, a transport error, `bad_response`).
     public var rejectReason: String?
@@ -57,6 +63,9 @@ public struct InferenceOutcome: Sendable, Equatable {
         plan = parameters?["plan"]?.stringValue
         exited = parameters?["exited"]?.boolValue ?? false
         expectedAccuracy = parameters?["expected_accuracy"]?.doubleValue
+        serverQueueMicros = parameters?["queue_us"]?.doubleValue
+        serverComputeMicros = parameters?["compute_us"]?.doubleValue
+        serverTotalMicros = parameters?["total_us"]?.doubleValue
         guard let outputs = json["outputs"]?.arrayValue,
             let logits = outputs.first(where: { $0["name"]?.stringValue == "logits" }) ?? outputs.first
         else {
