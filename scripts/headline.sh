@@ -9,7 +9,8 @@
 # same thing in all of them (`run --capacity-file` refuses a file measured with another size).
 # Run it on a quiet machine. The harness runs on CPU 0 and every server it starts on CPU 1 with
 # one executor worker (ZENITH_LOAD_CPU, ZENITH_SERVER_CPU): sharing two cores, the harness's own
-# lateness would become part of the figures (its selfcheck measures that).
+# lateness would become part of the figures (its selfcheck measures that). Every server polls
+# its idle core (`zenith serve --idle-poll`).
 #
 # usage: scripts/headline.sh [extra zenith-load run options, e.g. --duration 20]
 set -euo pipefail
@@ -30,7 +31,9 @@ trap 'rm -f "$pinned"' EXIT
 printf '#!/bin/sh\nexec taskset -c %s %s/.build/release/zenith "$@"\n' "$server_cpu" "$PWD" > "$pinned"
 chmod +x "$pinned"
 load() { taskset -c "$load_cpu" .build/release/zenith-load "$@"; }
-server=(--zenith "$pinned" --serve-arg=--workers --serve-arg=1)
+# --idle-poll for every server, dense and SLO alike: on a VM an idle vCPU halts and each hand-off
+# (request in, batch to the worker, answer out) then waits for the hypervisor to wake it.
+server=(--zenith "$pinned" --serve-arg=--workers --serve-arg=1 --serve-arg=--idle-poll)
 
 field() {  # field FILE KEY DEFAULT: a top-level field of a JSON file
     .venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], sys.argv[3]))" "$1" "$2" "$3"

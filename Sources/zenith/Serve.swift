@@ -33,6 +33,17 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Switch the SLO controller off: always dense, first come first served (for comparisons).")
     var denseOnly = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Keep the cores from idling: one idle-class thread per core yields in a loop.",
+            discussion: """
+                On a virtual machine an idle vCPU halts, and every hand-off to it (a request \
+                arriving, a batch handed to a worker) first waits for the hypervisor to wake it. \
+                Polling cuts that wait at the cost of power: the cores show 100% busy. The work \
+                itself is not slowed (the pollers run only when nothing else wants the core).
+                """))
+    var idlePoll = false
+
     @Option(help: "Samples queued per model at most; more are refused with 503.")
     var maxQueueDepth = 1024
 
@@ -146,7 +157,7 @@ struct Serve: AsyncParsableCommand {
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,
                 listens: !noOperator),
-            blasThreads: resolvedBLASThreads,
+            blasThreads: resolvedBLASThreads, idlePollers: idlePoll ? Self.cores : 0,
             metricsExposition: { registry.emitToBuffer() }, logger: logger)
 
         let models = application.repository.loadedModels.map(\.name).joined(separator: ", ")

@@ -31,6 +31,7 @@ public final class ZenithApplication: Sendable {
     ///   - http: address, port and transport limits.
     ///   - operator: the operator API's listener and state directory; `nil` for neither.
     ///   - blasThreads: OpenBLAS threads (process-wide); `workers × blasThreads` should not exceed the cores.
+    ///   - idlePollers: threads keeping the cores from idling (`IdlePoller`); 0 for none.
     ///   - signals: signals that start graceful shutdown; none in tests.
     ///   - metricsExposition: renders `GET /metrics`; `nil` leaves it 404.
     ///   - logger: the server's logger. The transport gets a copy at `info` or above (its own
@@ -38,6 +39,7 @@ public final class ZenithApplication: Sendable {
     public init(
         repository options: ModelRepositoryOptions, http: HTTPServerConfiguration,
         operator operatorConfiguration: OperatorConfiguration? = nil, blasThreads: Int,
+        idlePollers: Int = 0,
         signals: [UnixSignal] = [.sigterm, .sigint], metricsExposition: (@Sendable () -> [UInt8])?, logger: Logger
     ) async throws {
         // A bad state file stops the start before seconds of model loading are spent.
@@ -71,6 +73,7 @@ public final class ZenithApplication: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: repository), .init(service: server),
         ]
+        if idlePollers > 0 { services.insert(.init(service: IdlePoller(threads: idlePollers, logger: logger)), at: 0) }
         if let operatorServer { services.append(.init(service: operatorServer)) }
         group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -84,12 +84,12 @@ public final class ModelScheduler: Sendable {
         self.timer = Mutex(nil)
         let name = model.name
         let workers = (0..<controller.configuration.workers).map { index in
-            ExecutorWorker(model: model, name: "zenith-\(name)-\(index)") { [weak self] job, result in
+            ExecutorWorker(model: model, name: "w\(index)-\(name)") { [weak self] job, result in
                 self?.finished(job, result: result)
             }
         }
         self.workers.withLock { $0 = workers }
-        let timer = WakeupTimer(clock: clock, name: "zenith-\(name)-timer") { [weak self] in self?.drive() }
+        let timer = WakeupTimer(clock: clock, name: "t-\(name)") { [weak self] in self?.drive() }
         self.timer.withLock { $0 = timer }
     }
 

@@ -1,0 +1,59 @@
+import Foundation
+import Glibc
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps the process's cores from going idle, as the guest `haltpoll` cpuidle driver does: one
+/// thread per core, at the idle scheduling class, yielding in a loop.
+///
+/// On a virtual machine an idle vCPU halts, and whatever wakes it next (a request arriving, a
+/// batch handed to a worker, an answer handed back to an event loop) first waits for the
+/// hypervisor to resume it. A request crosses several such hand-offs; measured on a 2-vCPU VM
+/// with the server on one vCPU at 70% load, a batch's dispatch-to-start wait was p90 300–430 µs
+/// without polling and 100–210 µs with it. A thread of the idle class runs only when nothing
+/// else wants the core and gives way to any thread that wakes, so the work itself is not slowed;
+/// the cost is power, and the cores showing 100% busy.
+final class IdlePoller: Service, Sendable {
+    let threads: Int
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let failed = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - threads: pollers to start, one per core the process may use.
+    ///   - logger: where a poller that could not take the idle class says so.
+    init(threads: Int, logger: Logger) {
+        self.threads = max(threads, 1)
+        self.logger = logger
+    }
+
+    func run() async throws {
+        for index in 0..<threads {
+            let thread = Thread { [self] in
+                // Named from inside: corelibs Foundation names the OS thread (`top -H`) only then.
+                Thread.current.name = "zenith-idle-\(index)"
+                self.poll()
+            }
+            thread.start()
+        }
+        try? await Task.sleep(for: .milliseconds(100))
+        if failed.load(ordering: .relaxed) > 0 {
+            logger.warning("idle polling is off: the scheduler refused the idle class (SCHED_IDLE)")
+        }
+        // Until graceful shutdown or cancellation; the pollers end with the service.
+        try? await gracefulShutdown()
+        stopping.store(true, ordering: .relaxed)
+    }
+
+    private func poll() {
+        var parameters = sched_param()
+        // SCHED_IDLE (5) is behind _GNU_SOURCE, which Swift's Glibc module does not define. At
+        // normal priority a poller would take CPU time from the work: without the class, none.
+        guard sched_setscheduler(0, 5, &parameters) == 0 else {
+            failed.add(1, ordering: .relaxed)
+            return
+        }
+        while !stopping.load(ordering: .relaxed) { sched_yield() }
+    }
+}
