@@ -17,6 +17,29 @@ import ZenithCore
         #expect(controller.queueDepth == 4)
     }
 
+    @Test func theSamplesOfOneRequestAreAdmittedAllOrNoneByTheirLastOnesForecast() throws {
+        var controller = makeController(maxBatchSize: 4)
+        let targets = try SLOPolicy().resolve(
+            RequestedSLO(latencyTargetMs: 3, accuracyTarget: 0.92), arrival: ms(0), bestAccuracy: 0.92
+        ).get()
+        // dense: 1.9 ms for 4 samples. Eight samples need two batches (3.8 ms) even on an idle
+        // server (no retry helps): none is queued, although the first four alone would be in time.
+        #expect(
+            controller.submit(ids: (1...8).map { RequestID($0) }, targets: targets, now: ms(0))
+                == .rejected(.sloInfeasible(retryAfterNanos: nil)))
+        #expect(controller.queueDepth == 0)
+        #expect(controller.submit(ids: (1...4).map { RequestID($0) }, targets: targets, now: ms(0)) == .admitted(deadline: ms(3), bestEffort: false))
+        #expect(controller.queueDepth == 4)
+        // Behind those four, four more would finish at 3.8 ms.
+        #expect(
+            controller.submit(ids: (5...8).map { RequestID($0) }, targets: targets, now: ms(0))
+                == .rejected(.sloInfeasible(retryAfterNanos: nanos(ms: 1.9))))
+        #expect(controller.submit(ids: [RequestID(9), RequestID(4)], targets: targets, now: ms(0)) == .invalid(.duplicateRequestID(4)))
+        #expect(controller.queueDepth == 4)
+        let batch = try controller.run(at: ms(0))
+        #expect(batch.ids == [1, 2, 3, 4])
+    }
+
     @Test func aTargetNoPlanMeetsEvenOnAnIdleServerGetsNoRetryAfter() {
         var controller = makeController()
         #expect(

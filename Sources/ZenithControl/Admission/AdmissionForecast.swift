@@ -1,7 +1,9 @@
 /// Admission's prediction for a new request: when it would be served if it were queued now.
 ///
 /// The requests ahead of it in serving order (minus those already expired, which cost no compute)
-/// and then the request itself are cut into batches of the size limit; each batch runs the fastest
+/// and then the request itself (`count` copies of it: the samples of one HTTP request, which
+/// share its targets and follow each other in serving order; the forecast is the last one's) are
+/// cut into batches of the size limit; each batch runs the fastest
 /// plan meeting its members' highest accuracy target, on the worker that frees first. That is the
 /// earliest the scheduler can reach it, so a request is refused as infeasible only if no plan
 /// choice could serve it in time.
@@ -10,19 +12,26 @@ struct AdmissionForecast: Sendable, Equatable {
     var start: Instant
     /// When that batch finishes; `distantFuture` if `stoppedEarly`.
     var completion: Instant
-    /// When it would finish alone on an idle worker, started now.
+    /// When it would finish alone on idle workers, started now.
     var idleCompletion: Instant
     /// The backlog ahead alone already runs past the deadline, so the forecast stopped there: an
     /// overloaded queue costs admission only as many steps as fit before the deadline.
     var stoppedEarly: Bool
 
     init(
-        for request: QueuedRequest, queue: DeadlineQueue, workersFreeAt: [Instant], costs: PlanCosts,
+        for request: QueuedRequest, count: Int = 1, queue: DeadlineQueue, workersFreeAt: [Instant], costs: PlanCosts,
         maxBatchSize: Int, now: Instant
     ) {
         let targets = request.targets
-        let fastestAlone = costs.fastestPlan(meeting: targets.accuracyTarget, batch: 1) ?? 0
-        idleCompletion = now.advanced(by: costs.nanos(fastestAlone, batch: 1))
+        // The request's samples alone on idle workers: full batches, then the rest.
+        var idle = BacklogForecast(freeAt: workersFreeAt.map { _ in now })
+        var alone = (finish: now, left: max(count, 1))
+        while alone.left > 0 {
+            let size = min(alone.left, maxBatchSize)
+            let plan = costs.fastestPlan(meeting: targets.accuracyTarget, batch: size) ?? 0
+            alone = (idle.schedule(nanos: costs.nanos(plan, batch: size)).finish, alone.left - size)
+        }
+        idleCompletion = alone.finish
 
         var forecast = BacklogForecast(freeAt: workersFreeAt)
         var chunk = (count: 0, accuracy: 0.0)
@@ -49,7 +58,14 @@ struct AdmissionForecast: Sendable, Equatable {
         if stopped {
             (start, completion) = (forecast.earliestFree, .distantFuture)
         } else {
-            chunk = (chunk.count + 1, max(chunk.accuracy, targets.accuracyTarget))
+            // The request's own samples: full batches first, then the one holding the last sample.
+            var remaining = max(count, 1)
+            while chunk.count + remaining > maxBatchSize {
+                remaining -= maxBatchSize - chunk.count
+                chunk = (maxBatchSize, max(chunk.accuracy, targets.accuracyTarget))
+                _ = scheduleChunk()
+            }
+            chunk = (chunk.count + remaining, max(chunk.accuracy, targets.accuracyTarget))
             (start, completion) = scheduleChunk()
         }
     }

@@ -22,31 +22,47 @@ extension Controller {
     /// From here on the request is planned against its deadline less the configured headroom
     /// (`ControllerConfiguration.deadlineHeadroom`); the decision reports that deadline.
     public mutating func submit(id: RequestID, targets resolved: RequestTargets, now: Instant) -> AdmissionDecision {
-        arrivals.record(at: now)
+        submit(ids: [id], targets: resolved, now: now)
+    }
+
+    /// Admits all of `ids` (the samples of one HTTP request, sharing its targets) or none, as
+    /// `submit(id:targets:now:)` would one by one, but with one forecast: the samples follow each
+    /// other in serving order, so if the last is predicted in time, so are the others.
+    ///
+    /// - Parameter ids: distinct, none already queued; queued in this order. (An array, not a
+    ///   generic collection: a generic call across modules is not specialised, and looking up
+    ///   its metadata showed in the server's profile.)
+    public mutating func submit(ids: [RequestID], targets resolved: RequestTargets, now: Instant) -> AdmissionDecision {
+        arrivals.record(at: now, count: ids.count)
         var targets = resolved
         targets.deadline = configuration.planningDeadline(resolved)
-        guard !queue.contains(id) else { return .invalid(.duplicateRequestID(id)) }
+        if let duplicate = ids.first(where: queue.contains) { return .invalid(.duplicateRequestID(duplicate)) }
         guard targets.accuracyTarget <= profile.bestAccuracy else {
             return .invalid(.accuracyAboveModel(requested: targets.accuracyTarget, best: profile.bestAccuracy))
         }
-        guard queue.count < policy.maxQueueDepth else {
+        guard let first = ids.first else { return .admitted(deadline: targets.deadline, bestEffort: false) }
+        guard queue.count + ids.count <= policy.maxQueueDepth else {
             return .rejected(.queueFull(retryAfterNanos: queueFullRetryAfter(now: now)))
         }
 
-        var request = QueuedRequest(id: id, targets: targets)
+        var bestEffort = false
         let forecast = AdmissionForecast(
-            for: request, queue: queue, workersFreeAt: workers.freeAt(now: now), costs: costs,
-            maxBatchSize: configuration.maxBatchSize, now: now)
+            for: QueuedRequest(id: first, targets: targets), count: ids.count, queue: queue,
+            workersFreeAt: workers.freeAt(now: now), costs: costs, maxBatchSize: configuration.maxBatchSize, now: now)
         if forecast.completion > targets.deadline {
             guard targets.policy == .bestEffort else {
                 // Retrying helps only if the backlog, not the target itself, is the problem.
                 let retry = forecast.idleCompletion > targets.deadline ? nil : forecast.start.nanoseconds(since: now)
                 return .rejected(.sloInfeasible(retryAfterNanos: retry))
             }
-            request.admittedBestEffort = true
+            bestEffort = true
         }
-        queue.insert(request)
-        return .admitted(deadline: targets.deadline, bestEffort: request.admittedBestEffort)
+        for id in ids {
+            var request = QueuedRequest(id: id, targets: targets)
+            request.admittedBestEffort = bestEffort
+            queue.insert(request)
+        }
+        return .admitted(deadline: targets.deadline, bestEffort: bestEffort)
     }
 
     /// When room should appear: the next predicted batch completion (a dispatch frees up to a batch

@@ -13,9 +13,9 @@ struct ArrivalRate: Sendable {
         self.windowNanos = Double(max(windowNanos, 1))
     }
 
-    /// Counts one arrival at `now`.
-    mutating func record(at now: Instant) {
-        rate = perSecond(at: now) + 1e9 / windowNanos
+    /// Counts `count` arrivals at `now`.
+    mutating func record(at now: Instant, count: Int = 1) {
+        rate = perSecond(at: now) + Double(count) * 1e9 / windowNanos
         if last.map({ now > $0 }) ?? true { last = now }
     }
 

@@ -13,9 +13,10 @@ import ZenithExecutor
 /// timer. Whoever brings the event (an event loop, a worker, the timer) does this work, so
 /// nothing waits for a scheduling thread.
 ///
-/// A request of several samples is admitted sample by sample (all or none), so the controller's
-/// batch sizes, predictions and batching limits count samples; its samples may be served in
-/// different batches, even with different plans, and the response reports that.
+/// A request of several samples is admitted all or none, with one admission forecast, and each of
+/// its samples is queued on its own, so the controller's batch sizes, predictions and batching
+/// limits count samples; its samples may be served in different batches, even with different
+/// plans, and the response reports that.
 public final class ModelScheduler: Sendable {
     public let mode: SchedulingMode
     /// Longest predicted run that may take an event loop (see `State.inlineCandidate`).
@@ -301,25 +302,17 @@ extension ModelScheduler.State {
                 arrival: arrival, deadline: .distantFuture, accuracyTarget: 0,
                 priority: controller.policy.defaultPriorityLevel, policy: .bestEffort)
             : targets
-        for (sample, raw) in ids.enumerated() {
-            let id = RequestID(raw)
-            let decision = controller.submit(id: id, targets: queued, now: now)
-            let failure: InferenceFailure
-            switch decision {
-            case .admitted(_, let bestEffort):
-                slots[id] = ModelScheduler.Slot(
+        // One decision for all the samples (one forecast): they share the request's targets.
+        switch controller.submit(ids: ids.map { RequestID($0) }, targets: queued, now: now) {
+        case .admitted(_, let bestEffort):
+            for (sample, raw) in ids.enumerated() {
+                slots[RequestID(raw)] = ModelScheduler.Slot(
                     pending: pending, sample: sample, siblings: ids, deadline: targets.deadline, bestEffort: bestEffort)
-                continue
-            case .rejected(let rejection): failure = .rejected(rejection)
-            case .invalid(let invalid): failure = .invalidTarget(invalid)
             }
-            for admitted in first..<raw {
-                controller.cancel(RequestID(admitted))
-                slots[RequestID(admitted)] = nil
-            }
-            return failure
+            return nil
+        case .rejected(let rejection): return .rejected(rejection)
+        case .invalid(let invalid): return .invalidTarget(invalid)
         }
-        return nil
     }
 
     /// The batch among `effects` to run on the submitting thread (an event loop), if any.
