@@ -4,9 +4,9 @@
 /// Insert, pop, removal by id and removal of each expired request are O(log n): two indexed heaps,
 /// one in serving order and one by expiry, share the entries.
 public struct DeadlineQueue: Sendable {
-    private var entries: [RequestID: QueuedRequest] = [:]
-    private var byOrder = IndexedHeap<RequestID, QueueOrder>()
-    private var byExpiry = IndexedHeap<RequestID, ExpiryOrder>()
+    private var entries = IDTable<QueuedRequest>()
+    private var byOrder = IndexedHeap<QueueOrder>()
+    private var byExpiry = IndexedHeap<ExpiryOrder>()
     private var nextSequence: UInt64 = 0
 
     public init() {}

@@ -1,5 +1,7 @@
 /// A binary min-heap whose elements are named by an id, so any element can be removed in O(log n).
-struct IndexedHeap<ID: Hashable & Sendable, Key: Comparable & Sendable>: Sendable {
+struct IndexedHeap<Key: Comparable & Sendable>: Sendable {
+    typealias ID = RequestID
+
     struct Node: Sendable {
         var id: ID
         var key: Key
@@ -7,7 +9,7 @@ struct IndexedHeap<ID: Hashable & Sendable, Key: Comparable & Sendable>: Sendabl
 
     private var nodes: [Node] = []
     /// Where each id sits in `nodes`; kept in step with every swap.
-    private var positions: [ID: Int] = [:]
+    private var positions = IDTable<Int>()
 
     var count: Int { nodes.count }
     var isEmpty: Bool { nodes.isEmpty }
