@@ -19,6 +19,7 @@ final class IdlePoller: Service, Sendable {
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let failed = Atomic<Int>(0)
+    private let polling = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - threads: pollers to start, one per core the process may use.
@@ -28,7 +29,22 @@ final class IdlePoller: Service, Sendable {
         self.logger = logger
     }
 
+    /// Pollers that took the idle class and are polling now.
+    var pollingThreads: Int { polling.load(ordering: .relaxed) }
+
     func run() async throws {
+        start()
+        try? await Task.sleep(for: .milliseconds(100))
+        if failed.load(ordering: .relaxed) > 0 {
+            logger.warning("idle polling is off: the scheduler refused the idle class (SCHED_IDLE)")
+        }
+        // Until graceful shutdown or cancellation; the pollers end with the service.
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    /// Starts the threads (once).
+    func start() {
         for index in 0..<threads {
             let thread = Thread { [self] in
                 // Named from inside: corelibs Foundation names the OS thread (`top -H`) only then.
@@ -37,12 +53,10 @@ final class IdlePoller: Service, Sendable {
             }
             thread.start()
         }
-        try? await Task.sleep(for: .milliseconds(100))
-        if failed.load(ordering: .relaxed) > 0 {
-            logger.warning("idle polling is off: the scheduler refused the idle class (SCHED_IDLE)")
-        }
-        // Until graceful shutdown or cancellation; the pollers end with the service.
-        try? await gracefulShutdown()
+    }
+
+    /// Tells the threads to end; they do within one `sched_yield`.
+    func stop() {
         stopping.store(true, ordering: .relaxed)
     }
 
@@ -54,6 +68,8 @@ final class IdlePoller: Service, Sendable {
             failed.add(1, ordering: .relaxed)
             return
         }
+        polling.add(1, ordering: .relaxed)
         while !stopping.load(ordering: .relaxed) { sched_yield() }
+        polling.subtract(1, ordering: .relaxed)
     }
 }
