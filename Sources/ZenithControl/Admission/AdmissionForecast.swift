@@ -3,10 +3,9 @@
 /// The requests ahead of it in serving order (minus those already expired, which cost no compute)
 /// and then the request itself (`count` copies of it: the samples of one HTTP request, which
 /// share its targets and follow each other in serving order; the forecast is the last one's) are
-/// cut into batches of the size limit; each batch runs the fastest
-/// plan meeting its members' highest accuracy target, on the worker that frees first. That is the
-/// earliest the scheduler can reach it, so a request is refused as infeasible only if no plan
-/// choice could serve it in time.
+/// cut into batches of the size limit; each batch runs the fastest plan meeting its members'
+/// highest accuracy target, on the worker that frees first. That is the earliest the scheduler can
+/// reach it, so a request is refused as infeasible only if no plan choice could serve it in time.
 struct AdmissionForecast: Sendable, Equatable {
     /// When the batch containing the request starts; a lower bound if `stoppedEarly`.
     var start: Instant
