@@ -3,21 +3,9 @@ import Testing
 @testable import ZenithControl
 
 @Suite struct IDTableTests {
-    /// A small deterministic generator, so a failure replays.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: [1, 2, 3])
     func agreesWithDictionaryThroughInsertsUpdatesAndRemovals(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         var table = IDTable<Int>()
         var reference: [RequestID: Int] = [:]
         // Keys from a narrow range collide and form long probe runs; from a wide one they spread.
