@@ -17,6 +17,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 COLOURS = {"dense": "tab:blue", "slo": "tab:orange", "external": "tab:green"}
 
 
+def save(fig, out, name, dpi=120):
+    """Writes `fig` to out/name, closes it and returns the path."""
+    path = os.path.join(out, name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def latency_cdf(out, report, samples):
     runs = [r for r in report["runs"] if r["capacity_multiple"] is None or len(report["runs"]) <= 2]
     if report["scenario"].get("sweep"):
@@ -48,11 +57,7 @@ def latency_cdf(out, report, samples):
     ax.set_title(f"{report['scenario']['name']}: latency CDF")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    path = os.path.join(out, "latency_cdf.png")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, out, "latency_cdf.png", dpi=120)
 
 
 def sweep(out, report):
@@ -73,11 +78,7 @@ def sweep(out, report):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"{report['scenario']['name']}: attainment and served accuracy against offered load")
-    path = os.path.join(out, "sweep.png")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, out, "sweep.png", dpi=120)
 
 
 def timeline(out, report):
@@ -114,11 +115,7 @@ def timeline(out, report):
         bottom.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=7, loc="lower right")
     fig.suptitle(f"{report['scenario']['name']}: plan mix and p99 over time")
-    path = os.path.join(out, "timeline.png")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, out, "timeline.png", dpi=110)
 
 
 def main():
