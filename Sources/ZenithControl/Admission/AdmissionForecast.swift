@@ -11,8 +11,6 @@ struct AdmissionForecast: Sendable, Equatable {
     var start: Instant
     /// When that batch finishes; `distantFuture` if `stoppedEarly`.
     var completion: Instant
-    /// When it would finish alone on idle workers, started now.
-    var idleCompletion: Instant
     /// The backlog ahead alone already runs past the deadline, so the forecast stopped there: an
     /// overloaded queue costs admission only as many steps as fit before the deadline.
     var stoppedEarly: Bool
@@ -22,16 +20,6 @@ struct AdmissionForecast: Sendable, Equatable {
         maxBatchSize: Int, now: Instant
     ) {
         let targets = request.targets
-        // The request's samples alone on idle workers: full batches, then the rest.
-        var idle = BacklogForecast(freeAt: workersFreeAt.map { _ in now })
-        var alone = (finish: now, left: max(count, 1))
-        while alone.left > 0 {
-            let size = min(alone.left, maxBatchSize)
-            let plan = costs.fastestPlan(meeting: targets.accuracyTarget, batch: size) ?? 0
-            alone = (idle.schedule(nanos: costs.nanos(plan, batch: size)).finish, alone.left - size)
-        }
-        idleCompletion = alone.finish
-
         var forecast = BacklogForecast(freeAt: workersFreeAt)
         var chunk = (count: 0, accuracy: 0.0)
         func scheduleChunk() -> (start: Instant, finish: Instant) {
@@ -67,5 +55,20 @@ struct AdmissionForecast: Sendable, Equatable {
             chunk = (chunk.count + remaining, max(chunk.accuracy, targets.accuracyTarget))
             (start, completion) = scheduleChunk()
         }
+    }
+
+    /// When `count` samples with `targets` would finish alone on `workers` idle workers, started
+    /// now: full batches, then the rest. Asked only on a refusal (is a retry of any use?).
+    static func idleCompletion(
+        count: Int, targets: RequestTargets, workers: Int, costs: PlanCosts, maxBatchSize: Int, now: Instant
+    ) -> Instant {
+        var idle = BacklogForecast(freeAt: Array(repeating: now, count: max(workers, 1)))
+        var alone = (finish: now, left: max(count, 1))
+        while alone.left > 0 {
+            let size = min(alone.left, maxBatchSize)
+            let plan = costs.fastestPlan(meeting: targets.accuracyTarget, batch: size) ?? 0
+            alone = (idle.schedule(nanos: costs.nanos(plan, batch: size)).finish, alone.left - size)
+        }
+        return alone.finish
     }
 }

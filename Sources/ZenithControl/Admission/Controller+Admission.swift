@@ -52,7 +52,10 @@ extension Controller {
         if forecast.completion > targets.deadline {
             guard targets.policy == .bestEffort else {
                 // Retrying helps only if the backlog, not the target itself, is the problem.
-                let retry = forecast.idleCompletion > targets.deadline ? nil : forecast.start.nanoseconds(since: now)
+                let idle = AdmissionForecast.idleCompletion(
+                    count: ids.count, targets: targets, workers: configuration.workers, costs: costs,
+                    maxBatchSize: configuration.maxBatchSize, now: now)
+                let retry = idle > targets.deadline ? nil : forecast.start.nanoseconds(since: now)
                 return .rejected(.sloInfeasible(retryAfterNanos: retry))
             }
             bestEffort = true
