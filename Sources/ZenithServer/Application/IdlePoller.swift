@@ -47,8 +47,7 @@ final class IdlePoller: Service, Sendable {
     func start() {
         for index in 0..<threads {
             let thread = Thread { [self] in
-                // Named from inside: corelibs Foundation names the OS thread (`top -H`) only then.
-                Thread.current.name = "zenith-idle-\(index)"
+                ThreadName.set("zenith-idle-\(index)")
                 self.poll()
             }
             thread.start()

@@ -53,9 +53,7 @@ final class ExecutorWorker: Sendable {
         self.completion = completion
         // The thread holds the worker until `stop()` ends its loop.
         let thread = Thread { [self] in
-            // Named from inside: corelibs Foundation names the OS thread (`top -H`) only then,
-            // and Linux keeps 15 bytes of it.
-            Thread.current.name = String(name.utf8.prefix(15)) ?? name
+            ThreadName.set(name)
             self.serve()
             self.stopped.signal()
         }

@@ -18,9 +18,7 @@ final class WakeupTimer: Sendable {
     init(clock: MonotonicClock, name: String, fire: @escaping @Sendable () -> Void) {
         // The thread holds the timer until `stop()` ends its loop.
         let thread = Thread { [self] in
-            // Named from inside: corelibs Foundation names the OS thread (`top -H`) only then,
-            // and Linux keeps 15 bytes of it.
-            Thread.current.name = String(name.utf8.prefix(15)) ?? name
+            ThreadName.set(name)
             self.loop(clock: clock, fire: fire)
             self.stopped.signal()
         }
