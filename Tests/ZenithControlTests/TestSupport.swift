@@ -32,13 +32,13 @@ enum Plans {
 
 func makeController(
     profile: ModelProfile = Plans.profile(), workers: Int = 1, maxBatchSize: Int = 1, maxQueueDelayMs: Double = 0,
-    policy: SLOPolicy = SLOPolicy(), lookAheadLimit: Int = 256
+    policy: SLOPolicy = SLOPolicy(), lookAheadLimit: Int = 256, maxUtilization: Double = 0.6
 ) -> Controller {
     Controller(
         profile: profile,
         configuration: ControllerConfiguration(
             workers: workers, maxBatchSize: maxBatchSize, maxQueueDelayNanos: nanos(ms: maxQueueDelayMs),
-            lookAheadLimit: lookAheadLimit),
+            lookAheadLimit: lookAheadLimit, maxUtilization: maxUtilization),
         policy: policy)
 }
 

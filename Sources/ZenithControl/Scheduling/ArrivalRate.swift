@@ -2,26 +2,46 @@ import Foundation
 
 /// Recent arrivals per second, an exponentially decaying count: the load the plan choice must
 /// sustain, which the queue alone does not show until it has already grown.
+///
+/// A decaying count that starts at zero needs a few time constants to reach the true rate, and a
+/// server started into full load would spend them choosing plans for a load it does not have. So
+/// the count is divided by the share of its weight that has had time to accumulate,
+/// `1 - exp(-elapsed / window)`, as a bias-corrected moving average is: from the first arrival
+/// after start or after a silence, the estimate is the rate itself rather than a ramp toward it.
 struct ArrivalRate: Sendable {
     /// The time constant of the decay: arrivals older than a few of these hardly count.
     let windowNanos: Double
-    /// Arrivals per second as of `last`.
+    /// The decaying count as of `last`, in arrivals per second.
     private var rate = 0.0
     private var last: Instant?
+    /// The first arrival since start or since the last silence.
+    private var first: Instant?
 
     init(windowNanos: UInt64 = 250_000_000) {
         self.windowNanos = Double(max(windowNanos, 1))
     }
 
+    /// A gap after which the count has decayed to nothing (e^-8) and the estimate starts afresh.
+    private var silenceNanos: Double { 8 * windowNanos }
+
     /// Counts `count` arrivals at `now`.
     mutating func record(at now: Instant, count: Int = 1) {
-        rate = perSecond(at: now) + Double(count) * 1e9 / windowNanos
+        if let last, now > last, Double(now.nanoseconds(since: last)) < silenceNanos {
+            rate = rate * exp(-Double(now.nanoseconds(since: last)) / windowNanos)
+        } else if last.map({ now > $0 }) ?? true {
+            rate = 0
+            first = now
+        }
+        rate += Double(count) * 1e9 / windowNanos
         if last.map({ now > $0 }) ?? true { last = now }
     }
 
     /// The rate seen from `now`.
     func perSecond(at now: Instant) -> Double {
-        guard let last, now > last else { return rate }
-        return rate * exp(-Double(now.nanoseconds(since: last)) / windowNanos)
+        guard let last, let first else { return 0 }
+        let decayed = now > last ? rate * exp(-Double(now.nanoseconds(since: last)) / windowNanos) : rate
+        // A tenth of the window at least, so that one arrival alone does not read as a flood.
+        let elapsed = max(Double(now > first ? now.nanoseconds(since: first) : 0), windowNanos / 10)
+        return decayed / -expm1(-elapsed / windowNanos)
     }
 }

@@ -24,12 +24,9 @@ extension Controller {
         }
         guard let worker = workers.firstFree, !queue.isEmpty else { return waitForExpiry() }
 
-        let rate = arrivals.perSecond(at: now)
         let selector = PlanSelector(
             costs: costs, maxBatchSize: configuration.maxBatchSize, lookAheadLimit: configuration.lookAheadLimit,
-            now: now,
-            sustainableNanosPerSample: rate > 0
-                ? 1e9 * Double(configuration.workers) * configuration.maxUtilization / rate : .infinity)
+            now: now, sustainableNanosPerSample: sustainableNanosPerSample(at: now))
         let pool = queue.prefix(configuration.maxBatchSize + configuration.lookAheadLimit)
         switch selector.select(from: pool, otherWorkersFreeAt: workers.freeAt(now: now, excluding: worker)) {
         case .unreachable(let head):
@@ -51,6 +48,14 @@ extension Controller {
             }
             return .run(dispatch(members, plan: plan, choice: choice, predicted: predicted, on: worker, now: now))
         }
+    }
+
+    /// The arrival rule's limit (see `PlanSelector`): the most time per sample, in full batches, a
+    /// plan may take at the recent arrival rate, on the cores the workers have (`capacity`);
+    /// infinite before any arrival.
+    public func sustainableNanosPerSample(at now: Instant) -> Double {
+        let rate = arrivals.perSecond(at: now)
+        return rate > 0 ? 1e9 * capacity.workerCores * configuration.maxUtilization / rate : .infinity
     }
 
     private func waitForExpiry() -> SchedulingAction {

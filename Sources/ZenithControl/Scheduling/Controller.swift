@@ -22,6 +22,8 @@ public struct Controller: Sendable {
     var workers: WorkerPool
     /// Samples submitted per second, recently.
     var arrivals = ArrivalRate()
+    /// The cores the workers have, with what the rest of the process uses taken out.
+    public private(set) var capacity: WorkerCapacity
     var nextBatchID: UInt64 = 0
     /// `latency`'s predictions, tabled per batch size.
     private(set) var costs: PlanCosts
@@ -42,6 +44,7 @@ public struct Controller: Sendable {
         let latency = latency ?? LatencyModel(profile: profile)
         self.latency = latency
         self.workers = WorkerPool(count: configuration.workers)
+        self.capacity = WorkerCapacity(cores: configuration.cores, workers: configuration.workers)
         self.costs = PlanCosts(plans: profile.plans, latency: latency, maxBatchSize: configuration.maxBatchSize)
     }
 
@@ -75,6 +78,11 @@ public struct Controller: Sendable {
     mutating func recordExecution(plan: Int, batch: Int, measuredNanos: UInt64) {
         guard latency.record(plan: plan, batch: batch, measuredNanos: measuredNanos) else { return }
         costs.refresh(plan: plan, from: latency)
+    }
+
+    /// Takes in the process's CPU times (`WorkerCapacity.record`), for the arrival rule.
+    public mutating func recordCPU(_ sample: WorkerCapacity.Sample) {
+        capacity.record(sample)
     }
 
     /// Removes a queued request whose client has gone away; `false` if it is not queued.

@@ -16,7 +16,11 @@ public struct ControllerConfiguration: Sendable, Equatable {
     public var deadlineHeadroom: Double
     /// Highest share of the workers' time the plan choice may plan to use at the recent arrival
     /// rate: a plan that could not keep up with it is not chosen while a cheaper candidate can.
+    /// The workers' time is what the rest of the process leaves them (`WorkerCapacity`).
     public var maxUtilization: Double
+    /// Cores the process may use, shared by the workers and the rest of the process; `nil`: one
+    /// per worker, with nothing else on them.
+    public var cores: Double?
 
     /// - Parameters:
     ///   - workers: executor workers, at least 1.
@@ -25,9 +29,10 @@ public struct ControllerConfiguration: Sendable, Equatable {
     ///   - lookAheadLimit: queued requests considered behind a batch, at least 0.
     ///   - deadlineHeadroom: share of latency targets held back, clamped to 0...0.9.
     ///   - maxUtilization: share of the workers' time plans may need at the arrival rate, 0.05...1.
+    ///   - cores: cores the process may use; `nil` if the workers have theirs to themselves.
     public init(
         workers: Int = 1, maxBatchSize: Int = 1, maxQueueDelayNanos: UInt64 = 0, lookAheadLimit: Int = 256,
-        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6
+        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6, cores: Double? = nil
     ) {
         self.workers = max(workers, 1)
         self.maxBatchSize = max(maxBatchSize, 1)
@@ -35,17 +40,19 @@ public struct ControllerConfiguration: Sendable, Equatable {
         self.lookAheadLimit = max(lookAheadLimit, 0)
         self.deadlineHeadroom = deadlineHeadroom.isFinite ? min(max(deadlineHeadroom, 0), 0.9) : 0
         self.maxUtilization = maxUtilization.isFinite ? min(max(maxUtilization, 0.05), 1) : 0.6
+        self.cores = cores
     }
 
     /// The settings of a model's `dynamic_batching` block.
     public init(
         batching: BatchingSpec, workers: Int, lookAheadLimit: Int = 256, deadlineHeadroom: Double = 0,
-        maxUtilization: Double = 0.6
+        maxUtilization: Double = 0.6, cores: Double? = nil
     ) {
         self.init(
             workers: workers, maxBatchSize: batching.maxBatchSize,
             maxQueueDelayNanos: UInt64(max(batching.maxQueueDelayMicroseconds, 0)) * 1_000,
-            lookAheadLimit: lookAheadLimit, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization)
+            lookAheadLimit: lookAheadLimit, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization,
+            cores: cores)
     }
 
     /// The deadline the controller plans for: `targets.deadline` brought forward by the headroom.

@@ -16,6 +16,7 @@ import Synchronization
 /// 100% busy.
 final class IdlePoller: Service, Sendable {
     let threads: Int
+    private let cpuTime: IdleCPUTime
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let failed = Atomic<Int>(0)
@@ -23,9 +24,11 @@ final class IdlePoller: Service, Sendable {
 
     /// - Parameters:
     ///   - threads: pollers to start, one per core the process may use.
+    ///   - cpuTime: where the pollers add the CPU time they use.
     ///   - logger: where a poller that could not take the idle class says so.
-    init(threads: Int, logger: Logger) {
+    init(threads: Int, cpuTime: IdleCPUTime = IdleCPUTime(), logger: Logger) {
         self.threads = max(threads, 1)
+        self.cpuTime = cpuTime
         self.logger = logger
     }
 
@@ -68,7 +71,19 @@ final class IdlePoller: Service, Sendable {
             return
         }
         polling.add(1, ordering: .relaxed)
-        while !stopping.load(ordering: .relaxed) { sched_yield() }
+        // Its CPU time is reported every few hundred yields (tens of microseconds of polling).
+        var reported = CPUTime.thread
+        var yields = 0
+        while !stopping.load(ordering: .relaxed) {
+            sched_yield()
+            yields += 1
+            if yields % 256 == 0 {
+                let now = CPUTime.thread
+                cpuTime.add(now - reported)
+                reported = now
+            }
+        }
+        cpuTime.add(CPUTime.thread - reported)
         polling.subtract(1, ordering: .relaxed)
     }
 }

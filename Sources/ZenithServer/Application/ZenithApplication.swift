@@ -73,7 +73,10 @@ public final class ZenithApplication: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: repository), .init(service: server),
         ]
-        if idlePollers > 0 { services.insert(.init(service: IdlePoller(threads: idlePollers, logger: logger)), at: 0) }
+        if idlePollers > 0 {
+            services.insert(
+                .init(service: IdlePoller(threads: idlePollers, cpuTime: options.idleCPU, logger: logger)), at: 0)
+        }
         if let operatorServer { services.append(.init(service: operatorServer)) }
         group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -71,7 +71,7 @@ struct ModelLoader {
             profile: profile,
             configuration: ControllerConfiguration(
                 batching: model.config.batching, workers: options.workers, deadlineHeadroom: options.deadlineHeadroom,
-                maxUtilization: options.maxUtilization),
+                maxUtilization: options.maxUtilization, cores: Double(AvailableCores.count)),
             policy: policy)
         // Warm-up plans are numbered as in the model; the profile keeps their order.
         for sample in measured {
@@ -83,7 +83,8 @@ struct ModelLoader {
         let statistics = ModelStatistics(plans: profile.plans.map(\.name))
         let recent = RecentStatistics(plans: profile.plans.map(\.name))
         let scheduler = ModelScheduler(
-            model: model, controller: controller, mode: mode, metrics: metrics, statistics: statistics, logger: logger)
+            model: model, controller: controller, mode: mode, metrics: metrics, statistics: statistics,
+            idleCPU: options.idleCPU, logger: logger)
         logger.info(
             "model loaded",
             metadata: [

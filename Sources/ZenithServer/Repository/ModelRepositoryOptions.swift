@@ -22,13 +22,16 @@ public struct ModelRepositoryOptions: Sendable {
     public var deadlineHeadroom: Double
     /// Share of the workers' time plans may need at the arrival rate (`ControllerConfiguration`).
     public var maxUtilization: Double
+    /// CPU time of the process's idle pollers, left out of what competes with the workers.
+    public var idleCPU: IdleCPUTime
     public var metricsFactory: any MetricsFactory
     public var logger: Logger
 
     public init(
         directory: String = "Models", profiles: String = "Profiles", dataset: String = FashionMNIST.defaultDirectory,
         workers: Int = 1, mode: SchedulingMode = .controller, maxQueueDepth: Int = 1024, warmupIterations: Int = 5,
-        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6, metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
+        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6, idleCPU: IdleCPUTime = IdleCPUTime(),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
     ) {
         self.directory = directory
         self.profiles = profiles
@@ -39,6 +42,7 @@ public struct ModelRepositoryOptions: Sendable {
         self.warmupIterations = max(0, warmupIterations)
         self.deadlineHeadroom = deadlineHeadroom
         self.maxUtilization = maxUtilization
+        self.idleCPU = idleCPU
         self.metricsFactory = metricsFactory
         self.logger = logger
     }

@@ -36,6 +36,7 @@ final class ExecutorWorker: Sendable {
     private let engine: Mutex<Engine>
     private let completion: Completion
     private let queue = Mutex<(jobs: [WorkerJob], stopping: Bool)>(([], false))
+    private let cpu = Atomic<UInt64>(0)
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
@@ -73,8 +74,14 @@ final class ExecutorWorker: Sendable {
 
     /// Runs `job` on the calling thread and reports it to the completion handler.
     func runInline(_ job: WorkerJob) {
-        completion(job, engine.withLock { $0.run(job) })
+        let start = CPUTime.thread
+        let result = engine.withLock { $0.run(job) }
+        cpu.add(CPUTime.thread &- start, ordering: .relaxed)
+        completion(job, result)
     }
+
+    /// CPU time spent executing batches, on whichever thread ran them.
+    var cpuNanoseconds: UInt64 { cpu.load(ordering: .relaxed) }
 
     /// Queues a job; the controller gives a worker a batch only when it is idle, so the queue is
     /// at most one deep.

@@ -28,6 +28,9 @@ public final class ModelScheduler: Sendable {
     private let state: Mutex<State>
     private let workers: Mutex<[ExecutorWorker]>
     private let timer: Mutex<WakeupTimer?>
+    private let idleCPU: IdleCPUTime
+    /// When the process's CPU times were last read for the controller (`cpuSample`), in the clock's nanoseconds.
+    private let lastCPUSample = Atomic<UInt64>(0)
     private let logger: Logger
 
     /// An admitted sample not yet answered.
@@ -66,16 +69,18 @@ public final class ModelScheduler: Sendable {
     ///   - controller: its controller, calibrated; `configuration.workers` threads are started.
     ///   - mode: the controller or dense-only.
     ///   - metrics: where to emit.
+    ///   - idleCPU: the idle pollers' CPU time, which does not compete with the workers.
     ///   - logger: for errors.
     init(
         model: Model, controller: Controller, mode: SchedulingMode, metrics: ModelMetrics, statistics: ModelStatistics,
-        logger: Logger
+        idleCPU: IdleCPUTime = IdleCPUTime(), logger: Logger
     ) {
         self.model = model
         self.mode = mode
         self.metrics = metrics
         self.statistics = statistics
         self.clock = MonotonicClock()
+        self.idleCPU = idleCPU
         self.logger = logger
         self.state = Mutex(
             State(
@@ -129,7 +134,9 @@ public final class ModelScheduler: Sendable {
     /// A worker finished `job`: frees its worker, answers the samples, and schedules what is next.
     private func finished(_ job: WorkerJob, result: Result<(ExecutionReport, [Float]), ExecutorError>) {
         let now = clock.now()
+        let cpu = cpuSample(now: now)
         let step = state.withLock { state -> Step in
+            if let cpu { state.controller.recordCPU(cpu) }
             switch result {
             case .success(let (report, _)):
                 state.controller.completed(job.batch.id, measuredNanos: report.computeNanoseconds, now: now)
@@ -168,6 +175,18 @@ public final class ModelScheduler: Sendable {
                 metadata: ["model": "\(model.name)", "plan": "\(job.batch.plan.name)", "error": "\(error)"])
             for member in job.members { member.pending.fail(.executorFailed(error.description)) }
         }
+    }
+
+    /// The process's CPU times for the controller's `WorkerCapacity`, read at most every 20 ms
+    /// (two system calls and a sum over the workers; under load batches end far more often).
+    private func cpuSample(now: Instant) -> WorkerCapacity.Sample? {
+        let last = lastCPUSample.load(ordering: .relaxed)
+        guard now.nanoseconds >= last &+ 20_000_000,
+            lastCPUSample.compareExchange(expected: last, desired: now.nanoseconds, ordering: .relaxed).exchanged
+        else { return nil }
+        let workerNanos = workers.withLock { workers in workers.reduce(0) { $0 &+ $1.cpuNanoseconds } }
+        return WorkerCapacity.Sample(
+            at: now, processNanos: CPUTime.process, workerNanos: workerNanos, idleNanos: idleCPU.total)
     }
 
     /// What one turn of the lock decided, to carry out after releasing it.
