@@ -59,8 +59,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: """
-            Highest share of the workers' time the controller plans to use at the recent arrival \
-            rate: plans that would need more are passed over for cheaper ones (lower: shorter queues).
+            Highest share of the workers' time (the cores the rest of the process leaves them) the \
+            controller plans to use at the recent arrival rate: plans that would need more are passed \
+            over for cheaper ones (lower: shorter queues).
             """)
     var maxUtilization = 0.6
 

@@ -53,6 +53,22 @@ import ZenithControl
         #expect(capacity.workerCores == 0.05)
     }
 
+    /// Two workers on two cores, the frontend using half a core: a batch under way when the times
+    /// are read is in the process's time before it is in the workers', one sample late. The lag
+    /// evens out instead of reading as frontend work.
+    @Test func aBatchCountedLateByTheWorkersEvensOut() {
+        var capacity = WorkerCapacity(cores: 2, workers: 2)
+        var sample = start
+        for step in 1...100 {
+            sample.at = ms(Double(step) * 20)
+            sample.processNanos += nanos(ms: 20 * 1.5)
+            // The workers' 20 ms arrive in bursts of 40 every other sample.
+            if step % 2 == 0 { sample.workerNanos += nanos(ms: 40) }
+            capacity.record(sample)
+        }
+        #expect(abs(capacity.otherCores - 0.5) < 0.1, "\(capacity.otherCores)")
+    }
+
     /// Without a core count the workers are taken to have theirs to themselves.
     @Test func withoutACoreCountTheWorkersHaveOneCoreEach() {
         var capacity = WorkerCapacity(cores: nil, workers: 3)

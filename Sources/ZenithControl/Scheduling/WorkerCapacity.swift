@@ -49,7 +49,7 @@ public struct WorkerCapacity: Sendable {
     }
 
     /// Cores the rest of the process uses, recently; 0 before two samples.
-    public var otherCores: Double { accumulated > 0 ? average / accumulated : 0 }
+    public var otherCores: Double { accumulated > 0 ? max(average / accumulated, 0) : 0 }
 
     /// Cores the workers may count on now: never below a twentieth of a worker, so that a moment
     /// of heavy frontend use reads as a slow machine, not as none.
@@ -70,7 +70,9 @@ public struct WorkerCapacity: Sendable {
         let elapsed = Double(sample.at.nanoseconds(since: last.at))
         let process = Double(sample.processNanos &- last.processNanos)
         let excluded = Double(sample.workerNanos &- last.workerNanos) + Double(sample.idleNanos &- last.idleNanos)
-        let used = max(process - excluded, 0) / elapsed
+        // May be negative: another worker's batch under way at the last sample was in the process
+        // time then and enters the workers' only now. Averaged, not clipped, that evens out.
+        let used = (process - excluded) / elapsed
         // Weighted by the time the sample spans, as the arrival rate's decay is.
         let weight = -expm1(-elapsed / windowNanos)
         average += weight * (min(used, cores) - average)
