@@ -61,15 +61,16 @@ public enum SLOReport {
         var table = TextTable([
             .init("MODEL"), .init("MODE"), .init("REQ/S", rightAligned: true), .init("P50 MS", rightAligned: true),
             .init("P99 MS", rightAligned: true), .init("ATTAINMENT", rightAligned: true),
-            .init("QUEUE", rightAligned: true), .init("INFLIGHT", rightAligned: true), .init("REJECTS"),
-            .init("PLAN MIX"),
+            .init("QUEUE", rightAligned: true), .init("INFLIGHT", rightAligned: true),
+            .init("WORKER CORES", rightAligned: true), .init("REJECTS"), .init("PLAN MIX"),
         ])
         for model in try self.modelList(status) {
             table.append([
                 try self.modelName(model), model["mode"]?.stringValue ?? "-",
                 self.fixed(model["requests_per_second"], digits: 1), self.fixed(model["p50_ms"], digits: 2),
                 self.fixed(model["p99_ms"], digits: 2), self.percent(model["attainment"]),
-                self.integer(model["queue_depth"]), self.integer(model["inflight"]), self.rejects(model["rejects"]),
+                self.integer(model["queue_depth"]), self.integer(model["inflight"]),
+                self.fixed(model["worker_cores"], digits: 2), self.rejects(model["rejects"]),
                 self.planMix(model["plan_mix"]),
             ])
         }

@@ -149,7 +149,8 @@ final class FakeOperatorHandler: HTTPHandler {
             [
                 "model": "fashion-cnn", "mode": "controller", "requests_per_second": 812.4, "p50_ms": 2.1,
                 "p99_ms": 8.7, "attainment": 0.995, "plan_mix": ["dense": 0.62, "exit-filters-25": 0.38],
-                "queue_depth": 3, "inflight": 5, "rejects": ["slo_infeasible": 12, "queue_full": 0],
+                "queue_depth": 3, "inflight": 5, "arrival_samples_per_second": 6499.2, "worker_cores": 0.62,
+                "rejects": ["slo_infeasible": 12, "queue_full": 0],
             ],
             [
                 "model": "fashion-mlp", "mode": "dense_only", "requests_per_second": 0, "p50_ms": nil, "p99_ms": nil,

@@ -9,9 +9,9 @@ import ZenithJSON
         #expect(
             text == """
                 window: last 10 s
-                MODEL        MODE        REQ/S  P50 MS  P99 MS  ATTAINMENT  QUEUE  INFLIGHT  REJECTS            PLAN MIX
-                fashion-cnn  controller  812.4    2.10    8.70       99.5%      3         5  slo_infeasible=12  dense 62% exit-filters-25 38%
-                fashion-mlp  dense_only    0.0       -       -           -      0         0  0                  -
+                MODEL        MODE        REQ/S  P50 MS  P99 MS  ATTAINMENT  QUEUE  INFLIGHT  WORKER CORES  REJECTS            PLAN MIX
+                fashion-cnn  controller  812.4    2.10    8.70       99.5%      3         5          0.62  slo_infeasible=12  dense 62% exit-filters-25 38%
+                fashion-mlp  dense_only    0.0       -       -           -      0         0             -  0                  -
 
                 """)
     }

@@ -25,6 +25,16 @@ import Testing
         #expect(abs(rate.perSecond(at: ms(3_000)) - 10_000) < 1_000)
     }
 
+    /// A second's pause between two loads, as a harness takes between sweep points: the second
+    /// load is read from its start, not as a ramp from what the pause left of the first.
+    @Test func aPauseBetweenTwoLoadsStartsTheEstimateAfresh() {
+        var rate = ArrivalRate()
+        arrivals(every: 1, from: 0, to: 2_000, into: &rate)
+        arrivals(every: 0.125, from: 3_000, to: 3_050, into: &rate)
+        let estimate = rate.perSecond(at: ms(3_050))
+        #expect(abs(estimate - 8_000) < 800, "estimate \(estimate)")
+    }
+
     /// One request on an idle server is not a flood: the correction is bounded.
     @Test func aLoneArrivalReadsAsALowRate() {
         var rate = ArrivalRate()

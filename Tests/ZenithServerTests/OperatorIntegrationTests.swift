@@ -237,6 +237,10 @@ import ZenithJSON
         #expect(abs(mix.entries.compactMap { $0.value.doubleValue }.reduce(0, +) - 1) < 1e-9)
         #expect(model["queue_depth"] == 0)
         #expect(model["inflight"] == 0)
+        // The controller has seen the requests above, and its workers have some of the cores.
+        #expect((model["arrival_samples_per_second"]?.doubleValue ?? -1) >= 0)
+        let workerCores = try #require(model["worker_cores"]?.doubleValue)
+        #expect(workerCores > 0 && workerCores <= Double(AvailableCores.count))
         let rejects = try #require(model["rejects"])
         #expect(rejects["slo_infeasible"]?.intValue != nil)
         #expect(rejects["queue_full"]?.intValue != nil)

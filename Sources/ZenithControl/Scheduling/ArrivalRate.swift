@@ -21,8 +21,11 @@ struct ArrivalRate: Sendable {
         self.windowNanos = Double(max(windowNanos, 1))
     }
 
-    /// A gap after which the count has decayed to nothing (e^-8) and the estimate starts afresh.
-    private var silenceNanos: Double { 8 * windowNanos }
+    /// A gap without arrivals after which the estimate starts afresh: what is left of the count
+    /// (e^-2, an eighth) says more about the load before the gap than after it. (A harness pausing
+    /// a second between two loads, with an 8-window threshold, saw the second one read as a ramp
+    /// from almost nothing, and the first second of a 2x load run on plans for a fraction of it.)
+    private var silenceNanos: Double { 2 * windowNanos }
 
     /// Counts `count` arrivals at `now`.
     mutating func record(at now: Instant, count: Int = 1) {

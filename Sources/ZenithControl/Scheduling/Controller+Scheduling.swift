@@ -50,6 +50,11 @@ extension Controller {
         }
     }
 
+    /// Samples submitted per second, recently (the arrival rule's rate).
+    public func arrivalsPerSecond(at now: Instant) -> Double {
+        arrivals.perSecond(at: now)
+    }
+
     /// The arrival rule's limit (see `PlanSelector`): the most time per sample, in full batches, a
     /// plan may take at the recent arrival rate, on the cores the workers have (`capacity`);
     /// infinite before any arrival.

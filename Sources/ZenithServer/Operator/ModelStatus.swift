@@ -10,12 +10,17 @@ struct ModelStatus: Sendable {
     var summary: RecentSummary
     var queueDepth: Int
     var inflight: Int
+    /// The controller's arrival rate, in samples per second.
+    var arrivalSamplesPerSecond: Double
+    /// The cores the controller counts on for its workers (`WorkerCapacity`).
+    var workerCores: Double
 
     init(_ loaded: LoadedModel) {
         model = loaded.name
         mode = loaded.scheduler.mode
         summary = loaded.recent.summary()
         (queueDepth, inflight) = loaded.scheduler.occupancy
+        (arrivalSamplesPerSecond, workerCores) = loaded.scheduler.load
     }
 
     var json: JSONValue {
@@ -32,6 +37,8 @@ struct ModelStatus: Sendable {
             "plan_mix": .object(JSONObject(summary.planMix.map { ($0.plan, .double($0.share)) })),
             "queue_depth": JSONValue(queueDepth),
             "inflight": JSONValue(inflight),
+            "arrival_samples_per_second": .double((arrivalSamplesPerSecond * 10).rounded() / 10),
+            "worker_cores": .double((workerCores * 100).rounded() / 100),
             "rejects": .object(rejects),
         ]
     }

@@ -280,6 +280,13 @@ public final class ModelScheduler: Sendable {
         state.withLock { ($0.controller.queueDepth, $0.slots.count) }
     }
 
+    /// The load as the controller reads it: samples arriving per second, and the cores its
+    /// workers have once the rest of the process has taken its share.
+    public var load: (samplesPerSecond: Double, workerCores: Double) {
+        let now = clock.now()
+        return state.withLock { ($0.controller.arrivalsPerSecond(at: now), $0.controller.capacity.workerCores) }
+    }
+
     /// Replaces the SLO policy from the next request on (the operator API's entry point).
     /// - Throws: a target of the policy that no plan could meet; the policy in force is kept.
     public func setPolicy(_ policy: SLOPolicy) throws(InvalidTarget) {
