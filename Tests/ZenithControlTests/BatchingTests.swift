@@ -34,6 +34,16 @@ import ZenithCore
         #expect(batch.ids == [1, 2] && batch.members.map(\.queueNanos) == [nanos(ms: 2), nanos(ms: 1)])
     }
 
+    /// A plan that costs the same per sample in any batch gains nothing from company: the lone
+    /// request runs at once rather than leaving the worker idle for the delay.
+    @Test func doesNotWaitForCompanyWhenAFullBatchCostsAsMuchPerSample() throws {
+        let linear = Plans.profile([(name: "linear", accuracy: 0.9, base: 300, perItem: 300)])
+        var controller = makeController(profile: linear, maxBatchSize: 4, maxQueueDelayMs: 2)
+        controller.admit(1, at: ms(0))
+        let batch = try controller.run(at: ms(0))
+        #expect(batch.ids == [1] && batch.members[0].queueNanos == 0)
+    }
+
     @Test func waitsForCompanyOnlyWhenTheBatchWouldTakeTheLastIdleWorker() throws {
         var controller = makeController(workers: 2, maxBatchSize: 4, maxQueueDelayMs: 2)
         controller.admit(1, at: ms(0))

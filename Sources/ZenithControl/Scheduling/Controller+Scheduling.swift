@@ -10,7 +10,9 @@ extension Controller {
     /// it would take the last idle worker, the batch waits for company until its oldest member has
     /// waited `maxQueueDelayNanos`, but never past the last instant at which the chosen plan still
     /// finishes by the batch's earliest deadline. While another worker is idle, waiting cannot
-    /// raise throughput (that worker would take the next arrival at once), so the batch runs now.
+    /// raise throughput (that worker would take the next arrival at once), so the batch runs now;
+    /// nor can it when the plan costs as much per sample in a full batch as in this one (the CNN's
+    /// plans above 8 samples), so then too the batch runs now instead of idling the worker.
     public mutating func nextAction(now: Instant) -> SchedulingAction {
         let expired = queue.removeExpired(now: now)
         if !expired.isEmpty {
@@ -38,7 +40,7 @@ extension Controller {
         case .batch(let members, let plan, let choice):
             let predicted = costs.nanos(plan, batch: members.count)
             if choice != .bestEffort, members.count < configuration.maxBatchSize, members.count == queue.count,
-                workers.freeCount == 1
+                workers.freeCount == 1, costs.batchingPays(plan, batch: members.count)
             {
                 let oldest = members.map(\.targets.arrival).min()!
                 let earliestDeadline = members.map(\.targets.deadline).min()!

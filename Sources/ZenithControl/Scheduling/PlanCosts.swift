@@ -24,6 +24,15 @@ struct PlanCosts: Sendable {
         batch >= 1 && batch <= table[plan].count ? table[plan][batch - 1] : latency.predictedNanos(plan: plan, batch: batch)
     }
 
+    /// Whether a full batch of `plan` is predicted at least a tenth cheaper per sample than a batch of
+    /// `batch`: only then can waiting for company raise throughput.
+    func batchingPays(_ plan: Int, batch: Int) -> Bool {
+        let maxBatchSize = table[plan].count
+        guard batch > 0, batch < maxBatchSize else { return false }
+        let full = Double(nanos(plan, batch: maxBatchSize)) / Double(maxBatchSize)
+        return full < 0.9 * Double(nanos(plan, batch: batch)) / Double(batch)
+    }
+
     func accuracy(_ plan: Int) -> Double { plans[plan].expectedAccuracy }
 
     /// The fastest plan whose expected accuracy is at least `accuracy`, for a batch of `batch`;
