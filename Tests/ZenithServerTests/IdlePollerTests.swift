@@ -27,7 +27,9 @@ import Testing
     }
 
     @Test func pollersRunAtTheIdleClassAndEndWhenStopped() async throws {
-        let poller = IdlePoller(threads: 2, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let cpuTime = IdleCPUTime()
+        let poller = IdlePoller(
+            threads: 2, cpuTime: cpuTime, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         poller.start()
         try await waitUntil { poller.pollingThreads == 2 }
         #expect(poller.pollingThreads == 2)
@@ -36,5 +38,7 @@ import Testing
         try await waitUntil { poller.pollingThreads == 0 && pollerPolicies().isEmpty }
         #expect(poller.pollingThreads == 0)
         #expect(pollerPolicies().isEmpty, "the pollers end when stopped")
+        // What they polled is reported, for the controllers to leave out of the process's CPU time.
+        #expect(cpuTime.total > 0)
     }
 }
