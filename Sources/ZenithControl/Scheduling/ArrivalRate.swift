@@ -22,7 +22,7 @@ struct ArrivalRate: Sendable {
     }
 
     /// A gap without arrivals after which the estimate starts afresh: what is left of the count
-    /// (e^-2, an eighth) says more about the load before the gap than after it. (A harness pausing
+    /// (e^-2, 14%) says more about the load before the gap than after it. (A harness pausing
     /// a second between two loads, with an 8-window threshold, saw the second one read as a ramp
     /// from almost nothing, and the first second of a 2x load run on plans for a fraction of it.)
     private var silenceNanos: Double { 2 * windowNanos }
