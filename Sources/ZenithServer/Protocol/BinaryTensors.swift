@@ -30,8 +30,9 @@ struct BinaryTensors {
         var floats = [Float](repeating: 0, count: count)
         var output = floats.mutableSpan
         // Whole-word loads (bounds-checked) and a branch-free finiteness flag keep the loop
-        // vectorisable: ten times faster than assembling each value from four byte reads. Any bit
-        // pattern is a valid UInt32, so the load is safe whatever the client sent.
+        // vectorisable, which four byte reads per value and an early exit did not (that loop was
+        // 5% of a loaded MLP server's CPU under `perf`). Any bit pattern is a valid UInt32, so the
+        // load is safe whatever the client sent.
         var nonFinite: UInt32 = 0
         for index in 0..<count {
             let bits = UInt32(
