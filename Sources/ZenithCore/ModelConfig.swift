@@ -6,7 +6,7 @@ public struct ModelConfig: Sendable, Equatable {
     public var labelsFile: String?
     public var inputs: [TensorSpec]
     public var outputs: [TensorSpec]
-    public var network: NetworkSpec
+    public var graph: GraphSpec
     /// Ordered from dense to the cheapest; the first is always dense.
     public var plans: [PlanSpec]
     public var sloDefaults: SLOTargets
@@ -18,7 +18,7 @@ public struct ModelConfig: Sendable, Equatable {
 
     public init(
         name: String, version: Int, maxBatchSize: Int, labelsFile: String?,
-        inputs: [TensorSpec], outputs: [TensorSpec], network: NetworkSpec, plans: [PlanSpec],
+        inputs: [TensorSpec], outputs: [TensorSpec], graph: GraphSpec, plans: [PlanSpec],
         sloDefaults: SLOTargets, infeasiblePolicy: InfeasiblePolicy, batching: BatchingSpec,
         validation: ValidationSplit, sloClasses: [String: SLOTargets] = [:]
     ) {
@@ -28,7 +28,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.labelsFile = labelsFile
         self.inputs = inputs
         self.outputs = outputs
-        self.network = network
+        self.graph = graph
         self.plans = plans
         self.sloDefaults = sloDefaults
         self.sloClasses = sloClasses

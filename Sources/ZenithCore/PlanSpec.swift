@@ -5,19 +5,20 @@ public struct PlanSpec: Sendable, Equatable {
     public var name: String
     /// Per linear layer: importance-ordered prefix and per-input top-k (slo-nns).
     public var width: [String: WidthSpec]
-    /// Early exit at the branch (DyFiP, BranchyNet).
-    public var exit: ExitSpec?
+    /// Early exits: branch name -> confidence threshold (DyFiP, BranchyNet). A legacy plan's
+    /// `exit` names no branch and is stored under `ExitSpec.onlyBranch`.
+    public var exits: [String: Double]
     /// Class-conditional filter subsets after the branch (DyFiP).
     public var filters: FilterSpec?
 
-    public init(name: String, width: [String: WidthSpec] = [:], exit: ExitSpec? = nil, filters: FilterSpec? = nil) {
+    public init(name: String, width: [String: WidthSpec] = [:], exits: [String: Double] = [:], filters: FilterSpec? = nil) {
         self.name = name
         self.width = width
-        self.exit = exit
+        self.exits = exits
         self.filters = filters
     }
 
-    public var isDense: Bool { width.isEmpty && exit == nil && filters == nil }
+    public var isDense: Bool { width.isEmpty && exits.isEmpty && filters == nil }
 }
 
 /// Width of one linear layer under a plan.
@@ -33,20 +34,21 @@ public struct WidthSpec: Sendable, Equatable {
     }
 }
 
-public struct ExitSpec: Sendable, Equatable {
-    /// Exit when the branch's top softmax probability is at least this.
-    public var threshold: Double
-
-    public init(threshold: Double) { self.threshold = threshold }
+public enum ExitSpec {
+    /// The key of a legacy plan's `exit` (and `filters` without `branch`): the model's only branch.
+    public static let onlyBranch = ""
 }
 
 public struct FilterSpec: Sendable, Equatable {
+    /// The branch whose logits choose the classes (`ExitSpec.onlyBranch`: the model's only one).
+    public var branch: String
     /// How many of the branch's most likely classes choose the filters.
     public var classes: Int
     /// Per conv layer after the branch: filters taken per class, and the cap on their union.
     public var layers: [String: FilterLayerSpec]
 
-    public init(classes: Int, layers: [String: FilterLayerSpec]) {
+    public init(branch: String = ExitSpec.onlyBranch, classes: Int, layers: [String: FilterLayerSpec]) {
+        self.branch = branch
         self.classes = classes
         self.layers = layers
     }

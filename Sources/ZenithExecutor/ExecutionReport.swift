@@ -2,14 +2,23 @@
 public struct ExecutionReport: Sendable, Equatable {
     /// Index of the plan run, in the model's plan order.
     public var plan: Int
-    /// Per sample: whether it left at the early-exit branch.
-    public var exited: [Bool]
+    /// Per sample: 0 if it ran to the end, else 1 + the index of the branch it left at.
+    public var exitBranch: [Int]
     /// Wall time of the whole batch inside the executor.
     public var computeNanoseconds: UInt64
     /// Multiply-adds actually performed for the batch (trunk and branch).
     public var multiplyAdds: Int
 
-    public var exitCount: Int { exited.reduce(0) { $0 + ($1 ? 1 : 0) } }
+    public init(plan: Int, exitBranch: [Int], computeNanoseconds: UInt64, multiplyAdds: Int) {
+        self.plan = plan
+        self.exitBranch = exitBranch
+        self.computeNanoseconds = computeNanoseconds
+        self.multiplyAdds = multiplyAdds
+    }
+
+    /// Per sample: whether it left at an early-exit branch.
+    public var exited: [Bool] { exitBranch.map { $0 > 0 } }
+    public var exitCount: Int { exitBranch.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } }
 }
 
 /// Why a batch could not be run; raised before any compute.

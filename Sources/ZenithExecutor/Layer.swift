@@ -1,29 +1,32 @@
-/// The shape of one sample's activation between layers.
-enum ActivationShape: Equatable, CustomStringConvertible {
-    case spatial(channels: Int, height: Int, width: Int)
-    case flat(Int)
+import ZenithCore
 
-    var elementCount: Int {
-        switch self {
-        case .spatial(let c, let h, let w): c * h * w
-        case .flat(let n): n
-        }
-    }
+/// The shape of one sample's tensor: `[C, H, W]`, a flat `[N]` being `[N, 1, 1]` (both hold
+/// their numbers in the same order, and the executor lays them out the same way).
+struct TensorShape: Equatable, CustomStringConvertible {
+    var channels: Int
+    var height: Int
+    var width: Int
 
-    var description: String {
-        switch self {
-        case .spatial(let c, let h, let w): "[\(c), \(h), \(w)]"
-        case .flat(let n): "[\(n)]"
-        }
-    }
+    static func flat(_ n: Int) -> TensorShape { TensorShape(channels: n, height: 1, width: 1) }
+
+    var spatial: Int { height * width }
+    var elementCount: Int { channels * spatial }
+    var isFlat: Bool { spatial == 1 }
+
+    var description: String { isFlat ? "[\(channels)]" : "[\(channels), \(height), \(width)]" }
 }
 
-/// A convolution with its weights laid out for im2col + GEMM: `weight` is `[out, in*k*k]`.
+/// A convolution with its weights laid out for im2col + GEMM: `weight` is
+/// `[out, in/groups * kh * kw]`.
 struct ConvLayer: Sendable {
     var name: String
-    var inChannels, outChannels, kernel, stride, padding: Int
+    var inChannels, outChannels, groups: Int
+    var kernelHeight, kernelWidth: Int
+    var stride: Pair
+    var pads: Padding
+    var dilation: Pair
     var inHeight, inWidth, outHeight, outWidth: Int
-    var relu: Bool
+    var activation: ActivationFunction?
     var weight: [Float]
     var bias: [Float]
     /// `[classes, outChannels]`, rows summing to 1, when the model ships one.
@@ -31,8 +34,22 @@ struct ConvLayer: Sendable {
     /// Winograd-transformed weights `[16][out][in]` when the layer is a 3x3 stride-1 "same" conv.
     var winograd: [Float]?
 
-    var patchSize: Int { inChannels * kernel * kernel }
+    var groupInChannels: Int { inChannels / groups }
+    var groupOutChannels: Int { outChannels / groups }
+    var patchSize: Int { groupInChannels * kernelHeight * kernelWidth }
+    var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels }
     var denseMultiplyAdds: Int { outChannels * patchSize * outHeight * outWidth }
+
+    /// The square kernel of a convolution whose output is its input's size, stride 1, no
+    /// dilation: its im2col rows are shifted copies of whole planes, and 3x3 ones can run Winograd.
+    var sameKernel: Int? {
+        guard kernelHeight == kernelWidth, kernelHeight % 2 == 1, stride == Pair(1, 1), dilation == Pair(1, 1),
+            pads == .uniform(kernelHeight / 2), groups == 1
+        else { return nil }
+        return kernelHeight
+    }
+
+    var padding: Int { pads.top }
 
     var winogradTiles: Int { ((outHeight + 1) / 2) * ((outWidth + 1) / 2) }
 }
@@ -42,7 +59,7 @@ struct ConvLayer: Sendable {
 struct LinearLayer: Sendable {
     var name: String
     var inputs, outputs: Int
-    var relu: Bool
+    var activation: ActivationFunction?
     var weight: [Float]
     var weightInputMajor: [Float]
     var bias: [Float]
@@ -52,31 +69,62 @@ struct LinearLayer: Sendable {
 }
 
 struct PoolLayer: Sendable {
-    var kernel, stride, channels: Int
+    var kernel: Pair
+    var stride: Pair
+    var pads: Padding
+    var countIncludePad: Bool
+    var channels: Int
     var inHeight, inWidth, outHeight, outWidth: Int
 }
 
-/// A layer ready to run: parameters loaded and shapes resolved.
-enum Layer: Sendable {
+/// What a graph node computes, parameters loaded and shapes resolved.
+enum Operation: Sendable {
     case conv(ConvLayer)
+    case gemm(LinearLayer)
+    case activation(ActivationFunction)
+    case add(ActivationFunction?)
+    case mul
+    case concat
     case maxPool(PoolLayer)
-    case globalAveragePool(channels: Int, spatial: Int)
-    case flatten(channels: Int, spatial: Int)
-    case linear(LinearLayer)
-
-    var name: String? {
-        switch self {
-        case .conv(let c): c.name
-        case .linear(let l): l.name
-        default: nil
-        }
-    }
+    case averagePool(PoolLayer)
+    case globalAveragePool
+    case flatten
+    case reshape(TensorShape)
+    case softmax
 
     var denseMultiplyAdds: Int {
         switch self {
         case .conv(let c): c.denseMultiplyAdds
-        case .linear(let l): l.denseMultiplyAdds
+        case .gemm(let l): l.denseMultiplyAdds
         default: 0
         }
     }
+
+    /// Ops that treat each channel on its own, so a subset of computed channels passes through.
+    var isPerChannel: Bool {
+        switch self {
+        case .maxPool, .averagePool, .globalAveragePool, .activation, .flatten: true
+        case .conv(let c): c.isDepthwise
+        default: false
+        }
+    }
+}
+
+/// A node ready to run: inputs and output are tensor indices of the model.
+struct GraphNode: Sendable {
+    var name: String
+    var operation: Operation
+    var inputs: [Int]
+    var output: Int
+    /// The branch this node belongs to, or `nil` for the trunk.
+    var branch: Int?
+}
+
+/// An early-exit head resolved against the graph.
+struct CompiledBranch: Sendable {
+    var name: String
+    /// The trunk tensor it reads.
+    var at: Int
+    /// Its logits tensor.
+    var output: Int
 }

@@ -17,7 +17,7 @@ extension ModelConfig {
             labelsFile: try root.optional("labels")?.stringValue(),
             inputs: try root.array("inputs", TensorSpec.init(reader:)),
             outputs: try root.array("outputs", TensorSpec.init(reader:)),
-            network: try NetworkSpec(reader: try root.child("network")),
+            graph: try Self.graph(root),
             plans: try root.array("plans", PlanSpec.init(reader:)),
             sloDefaults: SLOTargets(
                 latencyTargetMs: try slo?.optionalDouble("latency_target_ms"),
@@ -37,6 +37,18 @@ extension ModelConfig {
                 start: try validation?.optionalInt("start", min: 0) ?? 55000,
                 count: try validation?.optionalInt("count", min: 0) ?? 5000),
             sloClasses: try slo?.optional("classes").map(Self.sloClasses) ?? [:])
+    }
+
+    /// The `graph`, or a legacy sequential `network` read as a chain graph.
+    private static func graph(_ root: ConfigReader) throws(ModelLoadError) -> GraphSpec {
+        if let graph = try root.optional("graph") { return try GraphSpec(reader: graph) }
+        let inputs = try root.array("inputs")
+        let outputs = try root.array("outputs")
+        guard let input = inputs.first, let output = outputs.first else {
+            throw root.error("needs 'inputs' and 'outputs'")
+        }
+        return try LegacyNetwork(reader: try root.child("network"))
+            .graph(input: try input.string("name"), output: try output.string("name"))
     }
 
     /// `slo.classes`: `{"gold": {"latency_target_ms": 5, "accuracy_target": 0.92}, ...}`.
@@ -65,40 +77,6 @@ extension TensorSpec {
     }
 }
 
-extension NetworkSpec {
-    init(reader: ConfigReader) throws(ModelLoadError) {
-        let layers = try reader.array("layers", LayerSpec.init(reader:))
-        var branch: BranchSpec?
-        if let b = try reader.optional("branch") {
-            branch = BranchSpec(after: try b.string("after"), layers: try b.array("layers", LayerSpec.init(reader:)))
-        }
-        self.init(layers: layers, branch: branch)
-    }
-}
-
-extension LayerSpec {
-    init(reader: ConfigReader) throws(ModelLoadError) {
-        let op = try reader.string("op")
-        switch op {
-        case "conv2d":
-            self = .conv2d(
-                name: try reader.string("name"), stride: try reader.optionalInt("stride", min: 1) ?? 1,
-                padding: try reader.optionalInt("padding", min: 0) ?? 0, relu: try reader.optionalBool("relu") ?? false)
-        case "maxpool2d":
-            let kernel = try reader.int("kernel", min: 1)
-            self = .maxPool2d(kernel: kernel, stride: try reader.optionalInt("stride", min: 1) ?? kernel)
-        case "global_avgpool":
-            self = .globalAveragePool
-        case "flatten":
-            self = .flatten
-        case "linear":
-            self = .linear(name: try reader.string("name"), relu: try reader.optionalBool("relu") ?? false)
-        default:
-            throw reader.error("unknown op '\(op)' (expected conv2d, maxpool2d, global_avgpool, flatten or linear)")
-        }
-    }
-}
-
 extension PlanSpec {
     init(reader: ConfigReader) throws(ModelLoadError) {
         var width: [String: WidthSpec] = [:]
@@ -107,18 +85,32 @@ extension PlanSpec {
                 width[layer] = WidthSpec(keep: try spec.optionalInt("keep", min: 1), topk: try spec.optionalInt("topk", min: 1))
             }
         }
+        var exits: [String: Double] = [:]
+        if let e = try reader.optional("exit") {
+            exits[ExitSpec.onlyBranch] = try Self.threshold(e, "threshold")
+        }
+        if let e = try reader.optional("exits") {
+            for (branch, _) in try e.members() { exits[branch] = try Self.threshold(e, branch) }
+        }
         var filters: FilterSpec?
         if let f = try reader.optional("filters") {
             var layers: [String: FilterLayerSpec] = [:]
             for (layer, spec) in try f.child("layers").members() {
                 layers[layer] = FilterLayerSpec(perClass: try spec.int("per_class", min: 1), cap: try spec.int("cap", min: 1))
             }
-            filters = FilterSpec(classes: try f.int("classes", min: 1), layers: layers)
+            filters = FilterSpec(
+                branch: try f.optional("branch")?.stringValue() ?? ExitSpec.onlyBranch,
+                classes: try f.int("classes", min: 1), layers: layers)
         }
         self.init(
             name: try reader.string("name"), width: width,
-            exit: try reader.optional("exit").map { e throws(ModelLoadError) in ExitSpec(threshold: try e.double("threshold")) },
-            filters: filters)
+            exits: exits, filters: filters)
+    }
+
+    private static func threshold(_ reader: ConfigReader, _ key: String) throws(ModelLoadError) -> Double {
+        let t = try reader.double(key)
+        guard (0...1).contains(t) else { throw try reader.child(key).error("an exit threshold must be within 0...1") }
+        return t
     }
 }
 

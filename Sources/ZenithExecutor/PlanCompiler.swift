@@ -1,9 +1,8 @@
 import ZenithCore
 
-/// Checks a plan against the network and resolves its layer names to trunk indices.
+/// Checks a plan against the graph and resolves its node and branch names to indices.
 struct PlanCompiler {
-    var trunk: [Layer]
-    var branchAfter: Int?
+    var graph: CompiledGraph
     var classCount: Int
     var configFile: String
 
@@ -11,20 +10,37 @@ struct PlanCompiler {
         func fail(_ reason: String) -> ModelLoadError {
             ModelLoadError(file: configFile, reason: "\(path) ('\(spec.name)'): \(reason)")
         }
-        func index(of name: String) throws(ModelLoadError) -> Int {
-            guard let i = trunk.firstIndex(where: { $0.name == name }) else { throw fail("no trunk layer named '\(name)'") }
+        func trunkNode(_ name: String) throws(ModelLoadError) -> Int {
+            guard let i = graph.nodes.firstIndex(where: { $0.name == name && $0.branch == nil }) else {
+                throw fail("no trunk node named '\(name)'")
+            }
             return i
         }
-        var keep = [Int?](repeating: nil, count: trunk.count)
-        var topk = [Int?](repeating: nil, count: trunk.count)
-        for (name, width) in spec.width.sorted(by: { $0.key < $1.key }) {
-            let i = try index(of: name)
-            guard case .linear(let layer) = trunk[i] else { throw fail("width applies to linear layers; '\(name)' is not one") }
-            // Narrowing is only meaningful when another linear layer consumes the result.
-            guard i + 1 < trunk.count, case .linear = trunk[i + 1] else {
-                throw fail("'\(name)' must be followed by a linear layer to be narrowed")
+        func branch(_ name: String) throws(ModelLoadError) -> Int {
+            if name == ExitSpec.onlyBranch {
+                guard graph.branches.count == 1 else {
+                    throw fail(graph.branches.isEmpty ? "uses a branch but the network has none"
+                        : "must name its branch: the network has \(graph.branches.count)")
+                }
+                return 0
             }
-            if let b = branchAfter, i <= b { throw fail("'\(name)' is at or before the branch point and feeds the branch") }
+            guard let b = graph.branches.firstIndex(where: { $0.name == name }) else { throw fail("no branch named '\(name)'") }
+            return b
+        }
+
+        let nodeCount = graph.nodes.count
+        var keep = [Int?](repeating: nil, count: nodeCount)
+        var topk = [Int?](repeating: nil, count: nodeCount)
+        for (name, width) in spec.width.sorted(by: { $0.key < $1.key }) {
+            let i = try trunkNode(name)
+            guard case .gemm(let layer) = graph.nodes[i].operation else {
+                throw fail("width applies to gemm (linear) nodes; '\(name)' is not one")
+            }
+            // Narrowing is meaningful only when exactly one gemm reads the result.
+            let readers = graph.consumers[graph.nodes[i].output]
+            guard readers.count == 1, case .gemm = graph.nodes[readers[0]].operation else {
+                throw fail("'\(name)' must feed exactly one gemm (linear) node to be narrowed")
+            }
             if let k = width.keep {
                 guard k <= layer.outputs else { throw fail("keep \(k) exceeds the \(layer.outputs) outputs of '\(name)'") }
                 keep[i] = k
@@ -34,32 +50,56 @@ struct PlanCompiler {
                 topk[i] = t
             }
         }
-        var exitThreshold: Float?
-        if let exit = spec.exit {
-            guard branchAfter != nil else { throw fail("has an exit but the network has no branch") }
-            guard (0...1).contains(exit.threshold) else { throw fail("exit threshold must be within 0...1") }
-            exitThreshold = Float(exit.threshold)
+
+        var thresholds = [Float?](repeating: nil, count: graph.branches.count)
+        for (name, threshold) in spec.exits.sorted(by: { $0.key < $1.key }) {
+            guard (0...1).contains(threshold) else { throw fail("exit threshold must be within 0...1") }
+            thresholds[try branch(name)] = Float(threshold)
         }
+
         var filterLayers: [Int: FilterLayerSpec] = [:]
+        var filterBranch: Int?
         var filterClasses = 0
         if let filters = spec.filters {
-            guard let b = branchAfter else { throw fail("has filters but the network has no branch") }
+            let b = try branch(filters.branch)
+            filterBranch = b
             guard (1...classCount).contains(filters.classes) else { throw fail("filters.classes must be within 1...\(classCount)") }
             filterClasses = filters.classes
-            for (name, rule) in filters.layers {
-                let i = try index(of: name)
-                guard case .conv(let conv) = trunk[i], i > b else {
-                    throw fail("filters apply to conv layers after the branch; '\(name)' is not one")
+            for (name, rule) in filters.layers.sorted(by: { $0.key < $1.key }) {
+                let i = try trunkNode(name)
+                guard case .conv(let conv) = graph.nodes[i].operation, graph.step(of: i) > graph.exitStep[b] else {
+                    throw fail("filters apply to conv nodes after the branch; '\(name)' is not one")
                 }
                 guard conv.importance != nil else { throw fail("filters on '\(name)' need the tensor 'importance.\(name)'") }
                 guard rule.cap <= conv.outChannels, rule.perClass <= conv.outChannels else {
                     throw fail("per_class and cap of '\(name)' must not exceed its \(conv.outChannels) filters")
                 }
+                if let reason = subsetBlocker(from: i) { throw fail("filters on '\(name)': \(reason)") }
                 filterLayers[i] = rule
             }
         }
         return CompiledPlan(
-            spec: spec, keep: keep, topk: topk, exitThreshold: exitThreshold,
+            spec: spec, keep: keep, topk: topk, exitThresholds: thresholds, filterBranch: filterBranch,
             filterLayers: filterLayers, filterClasses: filterClasses)
+    }
+
+    /// Why a channel subset of `node`'s output could not stay a subset up to the next conv or
+    /// gemm (Models/FORMAT.md): it must pass only through per-channel ops, each read once.
+    private func subsetBlocker(from node: Int) -> String? {
+        var tensor = graph.nodes[node].output
+        while true {
+            if tensor == graph.output { return "its channels reach the model's output" }
+            let readers = graph.consumers[tensor]
+            guard readers.count == 1 else {
+                return "'\(graph.tensorNames[tensor])' is read by \(readers.count) nodes (a residual or branch input stays dense)"
+            }
+            let reader = graph.nodes[readers[0]]
+            switch reader.operation {
+            case .conv(let c) where c.groups == 1: return nil
+            case .gemm: return nil
+            case let op where op.isPerChannel: tensor = reader.output
+            default: return "'\(graph.tensorNames[tensor])' flows into '\(reader.name)', which mixes channels"
+            }
+        }
     }
 }

@@ -159,7 +159,7 @@ extension Executor {
         }
     }
 
-    /// `Y = Aᵀ M A` per tile, plus bias and ReLU, into the batch-folded output.
+    /// `Y = Aᵀ M A` per tile, plus bias and activation, into the batch-folded output.
     ///
     /// First over all tiles of a plane, reading the 16 products contiguously (vectorises), into
     /// the four output positions of each tile; then those are scattered into the plane.
@@ -171,7 +171,7 @@ extension Executor {
         let tiles = tilesY * tilesX
         let n = samples.count * tiles
         let (y00, y01, y10, y11) = (vector, vector + tiles, vector + 2 * tiles, vector + 3 * tiles)
-        let relu = conv.relu
+        let activation = conv.activation
         for o in 0..<channels {
             let bias = conv.bias[filters?[o] ?? o]
             for b in samples {
@@ -193,9 +193,7 @@ extension Executor {
                     y10[t] = s10 + s11 + s12 + bias
                     y11[t] = s11 - s12 - s13 + bias
                 }
-                if relu {
-                    for t in 0..<(4 * tiles) { vector[t] = max(vector[t], 0) }
-                }
+                activation.apply(vector, count: 4 * tiles)
                 let plane = out + (o * batch + b) * h * w
                 for ty in 0..<tilesY {
                     let top = plane + 2 * ty * w

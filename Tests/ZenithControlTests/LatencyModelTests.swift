@@ -114,7 +114,7 @@ import ZenithCore
         }
         let config = ModelConfig(
             name: "m", version: 1, maxBatchSize: 8, labelsFile: nil, inputs: [], outputs: [],
-            network: NetworkSpec(layers: []), plans: [PlanSpec(name: "dense"), PlanSpec(name: "w50", width: ["fc1": WidthSpec(keep: 50)])],
+            graph: GraphSpec(input: "input", output: "logits", nodes: []), plans: [PlanSpec(name: "dense"), PlanSpec(name: "w50", width: ["fc1": WidthSpec(keep: 50)])],
             sloDefaults: SLOTargets(latencyTargetMs: 10, accuracyTarget: 0.8), infeasiblePolicy: .bestEffort,
             batching: BatchingSpec(maxBatchSize: 8, maxQueueDelayMicroseconds: 500),
             validation: ValidationSplit(source: "train", start: 55000, count: 5000))

@@ -24,14 +24,14 @@ import Testing
 
     /// Runs `plan` over the golden inputs in full batches, collecting outputs, exits and,
     /// for filter plans, the filters each sample ran per layer.
-    func run(_ executor: Executor, plan: Int, golden: Golden) throws -> (output: [Float], exited: [Bool], filters: [Int: [[Int]?]]) {
+    func run(_ executor: Executor, plan: Int, golden: Golden) throws -> (output: [Float], exited: [Int], filters: [Int: [[Int]?]]) {
         let model = executor.model
         let size = model.inputElementCount
         var outputs: [Float] = []
-        var exited: [Bool] = []
+        var exited: [Int] = []
         var filters: [Int: [[Int]?]] = [:]
-        // The executor keeps only the last group's branch logits, so filter plans, whose chosen
-        // filters are read back from them, run one sample at a time here.
+        // The executor keeps only the last group's chosen filters, so filter plans run one
+        // sample at a time here.
         let step = model.plans[plan].filterLayers.isEmpty ? executor.maxBatch : 1
         var start = 0
         while start < golden.count {
@@ -39,9 +39,9 @@ import Testing
             var output: [Float] = []
             let report = try executor.run(plan: plan, input: Array(golden.input[(start * size)..<((start + batch) * size)]), batch: batch, output: &output)
             outputs += output
-            exited += report.exited
+            exited += report.exitBranch
             for b in 0..<batch {
-                let subsets = report.exited[b] ? [:] : executor.filterSubsets(plan: model.plans[plan], sample: b)
+                let subsets = executor.chosenFilters[b] ?? [:]
                 for layer in model.plans[plan].filterLayers.keys { filters[layer, default: []].append(subsets[layer]) }
             }
             start += batch
@@ -76,12 +76,12 @@ import Testing
             // Exit and filter decisions compare a float against a threshold; PyTorch and BLAS may
             // round a near-tie differently, so a sample whose decision differs is counted, not compared.
             var sameDecision = [Bool](repeating: true, count: golden.count)
-            if plan.exitThreshold != nil {
-                let expected = try golden.file.integers("exited.\(name)").map { $0 != 0 }
+            if !plan.spec.exits.isEmpty {
+                let expected = try golden.file.integers("exited.\(name)")
                 for s in 0..<golden.count where expected[s] != exited[s] { sameDecision[s] = false }
             }
             for (layer, subsets) in filters {
-                guard case .conv(let conv) = model.trunk[layer] else { continue }
+                guard case .conv(let conv) = model.graph.nodes[layer].operation else { continue }
                 let masks = try golden.file.integers("filters.\(name).\(conv.name)")
                 for s in 0..<golden.count where sameDecision[s] {
                     let expected = (0..<conv.outChannels).filter { masks[s * conv.outChannels + $0] != 0 }

@@ -81,7 +81,7 @@ import ZenithJSON
     @Test func weightOfTheWrongShape() throws {
         var changed = tensors
         changed[2] = ("c2.weight", [6, 5, 3, 3], [Float](repeating: 0, count: 270))
-        try expectError(file: "1/model.safetensors", reason: "'c2.weight' should be [out, 8, k, k], found [6, 5, 3, 3]") {
+        try expectError(file: "1/model.safetensors", reason: "'c2.weight' should be [out, 8, kh, kw], found [6, 5, 3, 3]") {
             try $0.write(config: config, tensors: changed)
         }
     }
@@ -100,7 +100,7 @@ import ZenithJSON
 
     @Test func planNamingAnUnknownLayer() throws {
         let bad = SyntheticModels.cnnConfig(plans: [["name": "p", "filters": ["classes": 2, "layers": ["c9": ["per_class": 1, "cap": 1]]]]])
-        try expectError(file: "config.json", reason: "plans[1] ('p'): no trunk layer named 'c9'") { try $0.write(config: bad, tensors: tensors) }
+        try expectError(file: "config.json", reason: "plans[1] ('p'): no trunk node named 'c9'") { try $0.write(config: bad, tensors: tensors) }
     }
 
     @Test func filtersWithoutAnImportanceTable() throws {
@@ -119,7 +119,7 @@ import ZenithJSON
 
     @Test func narrowingTheOutputLayer() throws {
         let bad = SyntheticModels.mlpConfig(plans: [["name": "p", "width": ["fc3": ["keep": 5]]]])
-        try expectError(file: "config.json", reason: "must be followed by a linear layer") {
+        try expectError(file: "config.json", reason: "must feed exactly one gemm (linear) node") {
             try $0.write(config: bad, tensors: SyntheticModels.mlpTensors())
         }
     }

@@ -14,7 +14,7 @@ func testConfig(dims: [Int] = [784], maxBatchSize: Int = 4, name: String = "m") 
         name: name, version: 1, maxBatchSize: maxBatchSize, labelsFile: "labels.txt",
         inputs: [TensorSpec(name: "input", datatype: .fp32, dims: dims)],
         outputs: [TensorSpec(name: "logits", datatype: .fp32, dims: [10])],
-        network: NetworkSpec(layers: []), plans: [PlanSpec(name: "dense")],
+        graph: GraphSpec(input: "input", output: "logits", nodes: []), plans: [PlanSpec(name: "dense")],
         sloDefaults: SLOTargets(latencyTargetMs: 10, accuracyTarget: 0.9), infeasiblePolicy: .reject,
         batching: BatchingSpec(maxBatchSize: maxBatchSize, maxQueueDelayMicroseconds: 500),
         validation: ValidationSplit(source: "train", start: 0, count: 0))
