@@ -14,13 +14,15 @@ public struct ModelConfig: Sendable, Equatable {
     public var sloClasses: [String: SLOTargets]
     public var infeasiblePolicy: InfeasiblePolicy
     public var batching: BatchingSpec
-    public var validation: ValidationSplit
+    /// The Fashion-MNIST split a legacy model was tuned on; `nil` for a model whose labelled
+    /// data comes as an `.npz` (`--data`).
+    public var validation: ValidationSplit?
 
     public init(
         name: String, version: Int, maxBatchSize: Int, labelsFile: String?,
         inputs: [TensorSpec], outputs: [TensorSpec], graph: GraphSpec, plans: [PlanSpec],
         sloDefaults: SLOTargets, infeasiblePolicy: InfeasiblePolicy, batching: BatchingSpec,
-        validation: ValidationSplit, sloClasses: [String: SLOTargets] = [:]
+        validation: ValidationSplit?, sloClasses: [String: SLOTargets] = [:]
     ) {
         self.name = name
         self.version = version

@@ -32,10 +32,12 @@ extension ModelConfig {
             batching: BatchingSpec(
                 maxBatchSize: try batching?.optionalInt("max_batch_size", min: 1) ?? maxBatch,
                 maxQueueDelayMicroseconds: try batching?.optionalInt("max_queue_delay_us", min: 0) ?? 500),
-            validation: ValidationSplit(
-                source: try validation?.optional("source")?.stringValue() ?? "train",
-                start: try validation?.optionalInt("start", min: 0) ?? 55000,
-                count: try validation?.optionalInt("count", min: 0) ?? 5000),
+            validation: try validation.map { v throws(ModelLoadError) in
+                ValidationSplit(
+                    source: try v.optional("source")?.stringValue() ?? "train",
+                    start: try v.optionalInt("start", min: 0) ?? 55000,
+                    count: try v.optionalInt("count", min: 0) ?? 5000)
+            },
             sloClasses: try slo?.optional("classes").map(Self.sloClasses) ?? [:])
     }
 

@@ -33,7 +33,7 @@ struct Bench: ParsableCommand {
         guard batch <= model.config.maxBatchSize else {
             throw ValidationError("--batch \(batch) exceeds max_batch_size \(model.config.maxBatchSize) of \(model.name)")
         }
-        let data = try EvaluationData.load(for: model, directory: options.dataset)
+        let data = try EvaluationData.load(for: model, data: options.data, directory: options.dataset)
         let result = try PeerBenchmark(model: model, python: python, helper: helper).run(images: data.test, batch: batch, rounds: rounds)
         if json {
             var report = result.json

@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let model = try options.loadModel()
-        let data = try EvaluationData.load(for: model, directory: options.dataset)
+        let data = try EvaluationData.load(for: model, data: options.data, directory: options.dataset)
         let selected = plans.map { $0.split(separator: ",").map(String.init) }
         if let selected, let unknown = selected.first(where: { model.planIndex(named: $0) == nil }) {
             throw ValidationError("model '\(model.name)' has no plan '\(unknown)'; it has \(model.planNames.joined(separator: ", "))")

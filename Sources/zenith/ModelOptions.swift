@@ -10,7 +10,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "The model to use (a folder of the repository).")
     var model: String
 
-    @Option(help: "The folder holding Fashion-MNIST's IDX files.")
+    @Option(help: "Labelled data: an .npz with x (samples), y (labels) and optionally split (0 train, 1 validation, 2 test).")
+    var data: String?
+
+    @Option(help: "Without --data, for a model tuned on Fashion-MNIST: the folder holding its IDX files.")
     var dataset = FashionMNIST.defaultDirectory
 
     @Option(help: "OpenBLAS threads.")

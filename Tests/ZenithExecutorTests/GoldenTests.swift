@@ -8,7 +8,11 @@ import Testing
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Models").path
-    static let models = ["fashion-mlp", "fashion-cnn"]
+    /// Every committed model folder: each must ship goldens for every plan.
+    static let models: [String] = {
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: repository)) ?? []
+        return folders.filter { FileManager.default.fileExists(atPath: "\(repository)/\($0)/config.json") }.sorted()
+    }()
 
     struct Golden {
         var input: [Float]

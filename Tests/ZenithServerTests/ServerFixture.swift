@@ -28,7 +28,7 @@ struct RunningServer: Sendable {
         var directory = "\(repositoryRoot)/Models"
         // Without a profile the server measures accuracy on 5000 images per plan: minutes in a debug build.
         for model in models ?? ["fashion-cnn", "fashion-mlp"] {
-            let profile = "\(repositoryRoot)/Profiles/\(model)/accuracy.json"
+            let profile = "\(repositoryRoot)/Models/\(model)/1/accuracy.json"
             guard FileManager.default.fileExists(atPath: profile) else {
                 throw TestFailure("\(profile) is missing: run `.build/release/zenith profile --model \(model)`")
             }

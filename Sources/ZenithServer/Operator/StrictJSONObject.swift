@@ -5,7 +5,7 @@ import ZenithJSON
 /// `sloctl` or in a hand-edited state file is reported instead of silently doing nothing.
 struct StrictJSONObject {
     let object: JSONObject
-    /// Where the object is (`models.fashion-cnn.default`); empty for the document itself.
+    /// Where the object is (`models.<model>.default`); empty for the document itself.
     let path: String
 
     /// - Parameters:

@@ -32,9 +32,14 @@ struct ModelLoader {
         }
         let logger = options.logger
         let mode = options.mode
+        // Accuracy travels with the model; latency is this machine's (Profiles/), else the one
+        // measured where the model was prepared, else the warm-up's.
         let store = ProfileStore(directory: options.profiles)
-        let accuracy = try store.accuracy(model: name) ?? measureAccuracy(model)
-        let profiled = try store.latencyMicros(model: name)
+        // `<model>/<version>/accuracy.json`, read as the profile of "model" `<version>` in the model's folder.
+        let folder = ProfileStore(directory: model.directory)
+        let version = "\(model.config.version)"
+        let accuracy = try folder.accuracy(model: version) ?? store.accuracy(model: name) ?? measureAccuracy(model)
+        let profiled = try store.latencyMicros(model: name) ?? folder.latencyMicros(model: version)
 
         // Dense-only serves the dense plan alone; the controller needs only that one then.
         let plans = mode == .denseOnly ? [0] : Array(model.planNames.indices)
@@ -97,9 +102,10 @@ struct ModelLoader {
             model: model, scheduler: scheduler, metrics: metrics, statistics: statistics, recent: recent)
     }
 
-    /// Without `accuracy.json`, measures it as `zenith profile` would, on the validation split.
+    /// Without `accuracy.json`, measures it as `zenith profile` would, on the validation split
+    /// (only a model tuned on the built-in Fashion-MNIST can be measured here).
     private func measureAccuracy(_ model: Model) throws -> [String: Double] {
-        let file = "\(options.profiles)/\(model.name)/accuracy.json"
+        let file = "\(model.directory)/\(model.config.version)/accuracy.json"
         options.logger.warning(
             "no accuracy profile: measuring the validation split now (run `zenith profile` to skip this)",
             metadata: ["model": "\(model.name)", "file": "\(file)"])

@@ -21,10 +21,10 @@ public enum Profiler {
                 "flops_fraction": .double(rounded(run.multiplyAdds / dense, 4)),
             ])
         }
-        let split = model.config.validation
+        let split = model.config.validation.map { "\($0.source)[\($0.start)..<\($0.start + $0.count)]" } ?? "validation"
         return [
             "model": .string(model.name),
-            "split": .string("\(split.source)[\(split.start)..<\(split.start + split.count)]"),
+            "split": .string(split),
             "images": JSONValue(validation.count),
             "plans": .array(plans),
         ]

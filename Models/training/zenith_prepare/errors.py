@@ -1,0 +1,6 @@
+"""Errors the prepare pipeline reports to the user (never a traceback)."""
+
+
+class UnsupportedModelError(ValueError):
+    """The ONNX model uses an op, attribute value or structure the Zenith graph format cannot
+    express. The message names the node, its op type, what is wrong and the supported ops."""

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Turns a trained classifier into a Zenith model folder ready to serve with SLO plans:
+#
+#   scripts/prepare.sh --onnx model.onnx --data data.npz --name my-model [--repository Models]
+#                      [--split 0.8,0.1,0.1] [--branches 1]
+#
+# model.onnx: as torch.onnx.export writes it (opset >= 13), one input, class logits out.
+# data.npz:   x (N x input shape, float32), y (N labels), optionally labels (class names) and
+#             split (0 train, 1 validation, 2 test; without it: first 80% / next 10% / last 10%).
+# It installs what it needs (Debian packages, a Python environment .venv-train from PyPI, the
+# release build), imports the graph (an unsupported op is refused, naming the node), computes
+# importance tables (Captum DeepLIFT), trains early-exit heads on the frozen network, searches
+# plans on the validation split, and writes <repository>/<name>: config, labels, weights,
+# golden outputs, accuracy per plan, the ONNX file. Then it measures each plan's latency here
+# (Profiles/<name>/latency.json). Finished steps are cached under Models/training/out/prepare/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+args=("$@")
+name="" repository="Models"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --name) name="${2:-}"; shift 2 ;;
+        --repository) repository="${2:-}"; shift 2 ;;
+        --onnx|--data|--split|--branches|--seed|--work) [ $# -ge 2 ] || { echo "prepare: $1 needs a value" >&2; exit 2; }; shift 2 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "prepare: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+[ -n "$name" ] || { echo "prepare: --name is required (see --help)" >&2; exit 2; }
+# Paths given relative to where the user stands, before the cd above.
+resolved=()
+set -- "${args[@]}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --onnx|--data|--repository|--work) resolved+=("$1" "$(cd "$OLDPWD" && realpath -m "$2")"); shift 2 ;;
+        *) resolved+=("$1"); shift ;;
+    esac
+done
+case "$repository" in /*) ;; *) repository="$(cd "$OLDPWD" && realpath -m "$repository")" ;; esac
+
+scripts/setup.sh
+if [ ! -x .venv-train/bin/python ]; then
+    echo "prepare: creating .venv-train (PyTorch and friends from PyPI; a few GB, a few minutes)" >&2
+    python3 -m venv .venv-train
+fi
+.venv-train/bin/python -m pip install -q --disable-pip-version-check -r Models/training/requirements.txt
+echo "prepare: building zenith (release)" >&2
+swift build -c release --product zenith >&2
+
+(cd Models/training && "$root/.venv-train/bin/python" -m zenith_prepare "${resolved[@]}")
+
+echo "prepare: measuring latency of every plan on this machine" >&2
+data=""
+set -- "${resolved[@]}"
+while [ $# -gt 0 ]; do [ "$1" = "--data" ] && data="$2"; shift; done
+.build/release/zenith profile --repository "$repository" --model "$name" --data "$data" --latency-only \
+    --profiles "$root/Profiles" >&2
+echo "prepare: done: $repository/$name (serve it with scripts/serve.sh --repository $repository)"
