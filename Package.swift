@@ -114,8 +114,9 @@ let package = Package(
             path: "Tests/ZenithTestSupport"),
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
         .testTarget(name: "ZenithControlTests", dependencies: ["ZenithControl", "ZenithCore"]),
-        .testTarget(name: "ZenithExecutorTests", dependencies: ["ZenithExecutor", "ZenithCore", "ZenithData"]),
-        .testTarget(name: "ZenithDataTests", dependencies: ["ZenithData"]),
+        .testTarget(
+            name: "ZenithExecutorTests", dependencies: ["ZenithExecutor", "ZenithCore", "ZenithData"], exclude: ["Fixtures"]),
+        .testTarget(name: "ZenithDataTests", dependencies: ["ZenithData"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ZenithHTTPTests",
             dependencies: [

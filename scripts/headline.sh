@@ -35,18 +35,18 @@ load() { taskset -c "$load_cpu" .build/release/zenith-load "$@"; }
 # (request in, batch to the worker, answer out) then waits for the hypervisor to wake it.
 server=(--zenith "$pinned" --serve-arg=--workers --serve-arg=1 --serve-arg=--idle-poll)
 
-field() {  # field FILE KEY DEFAULT: a top-level field of a JSON file
-    .venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], sys.argv[3]))" "$1" "$2" "$3"
+field() {  # field FILE KEY DEFAULT: a top-level field of a JSON file (a list as 1,28,28)
+    .venv/bin/python -c "import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2], sys.argv[3]); print(','.join(map(str,v)) if isinstance(v,list) else v)" "$1" "$2" "$3"
 }
 
-# use_capacity MODEL K: sets $capacity_file to the capacity of MODEL with K images per request,
+# use_capacity MODEL K SHAPE: sets $capacity_file to the capacity of MODEL with K images per request,
 # measured on first use (not in a subshell: the table of measured files must persist).
 declare -A measured
 use_capacity() {
     capacity_file="$out/capacity-$1-k$2.json"
     if [[ -z "${measured[$capacity_file]:-}" ]]; then
         # 48 outstanding requests of 8 images keep the queue busy and below its 1024-sample bound.
-        load capacity --model "$1" --images-per-request "$2" --concurrency $((384 / $2 > 256 ? 256 : 384 / $2)) \
+        load capacity --model "$1" --input-shape "$3" --images-per-request "$2" --concurrency $((384 / $2 > 256 ? 256 : 384 / $2)) \
             --duration 20 --json "$capacity_file" "${server[@]}"
         measured[$capacity_file]=1
     fi
@@ -55,7 +55,7 @@ use_capacity() {
 # Every capacity first, then the harness's own check: a harness that cannot keep its schedule
 # would measure itself. It drives GET /v2/health/ready at 5x the largest of them.
 for scenario in LoadTests/Scenarios/*.json; do
-    use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)"
+    use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)" "$(field "$scenario" input_shape "")"
 done
 largest=$(.venv/bin/python -c "import json,sys; print(max(json.load(open(f))['requests_per_second'] for f in sys.argv[1:]))" "$out"/capacity-*.json)
 load selfcheck "${server[@]}" --capacity "$largest" --capacity-multiple 5 --duration 20 \
@@ -63,7 +63,7 @@ load selfcheck "${server[@]}" --capacity "$largest" --capacity-multiple 5 --dura
 
 for scenario in LoadTests/Scenarios/*.json; do
     name=$(basename "$scenario" .json)
-    use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)"
+    use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)" "$(field "$scenario" input_shape "")"
     load run "$scenario" --compare dense,slo --capacity-file "$capacity_file" "${server[@]}" \
         --out "$out/$name" "$@"
 done

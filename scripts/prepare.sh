@@ -40,12 +40,7 @@ while [ $# -gt 0 ]; do
 done
 case "$repository" in /*) ;; *) repository="$(cd "$OLDPWD" && realpath -m "$repository")" ;; esac
 
-scripts/setup.sh
-if [ ! -x .venv-train/bin/python ]; then
-    echo "prepare: creating .venv-train (PyTorch and friends from PyPI; a few GB, a few minutes)" >&2
-    python3 -m venv .venv-train
-fi
-.venv-train/bin/python -m pip install -q --disable-pip-version-check -r Models/training/requirements.txt
+scripts/setup.sh --train
 echo "prepare: building zenith (release)" >&2
 swift build -c release --product zenith >&2
 

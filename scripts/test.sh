@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Zenith: installs what it needs, runs the unit and integration tests
 # (swift-testing), the protocol test with a real client (Python tritonclient against
-# `zenith serve`), then `zenith eval` on the real Fashion-MNIST test set for every model.
+# `zenith serve`), the model-preparation tests (ONNX import and refusals, the PyTorch reference
+# of every plan kind, torchvision architectures against ONNX Runtime), then `zenith eval` on the
+# real Fashion-MNIST test set for every model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +14,9 @@ swift test
 # tritonclient[http] and pytest live in .venv; the fixture starts .build/release/zenith serve.
 scripts/setup.sh --python
 .venv/bin/python -m pytest -p no:cacheprovider LoadTests/clients -q
+
+scripts/setup.sh --train
+ZENITH_SLOW_TESTS=1 .venv-train/bin/python -m pytest -p no:cacheprovider Models/training/tests -q
 
 mkdir -p .build/reports
 for model_dir in Models/*/; do

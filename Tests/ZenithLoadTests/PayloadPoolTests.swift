@@ -29,7 +29,7 @@ import ZenithLoad
         // 5 images, 2 per request: [0, 1], [2, 3], [4, 0] (the last wraps to the first image).
         for encoding in PayloadEncoding.allCases {
             let pool = PayloadPool(
-                images: tinyImages(7), size: 5, model: "fashion-mlp", classes: [slo], encoding: encoding,
+                images: tinyImages(7), size: 5, model: "fashion-mlp", inputShape: [4], classes: [slo], encoding: encoding,
                 imagesPerRequest: 2)
             #expect(pool.size == 3)
             #expect(pool.imageCount == 5)
@@ -52,7 +52,7 @@ import ZenithLoad
 
     @Test func theCNNInputKeepsItsChannelDimension() throws {
         let pool = PayloadPool(
-            images: tinyImages(8), size: 8, model: "fashion-cnn", classes: [slo, slo], encoding: .binary,
+            images: tinyImages(8), size: 8, model: "fashion-cnn", inputShape: [1, 2, 2], classes: [slo, slo], encoding: .binary,
             imagesPerRequest: 4)
         #expect(pool.requests.count == 2)
         #expect(pool.size == 2)
@@ -64,7 +64,7 @@ import ZenithLoad
     }
 
     @Test func oneImagePerRequestIsTheDefault() throws {
-        let pool = PayloadPool(images: tinyImages(3), size: 10, model: "fashion-mlp", classes: [slo], encoding: .json)
+        let pool = PayloadPool(images: tinyImages(3), size: 10, model: "fashion-mlp", inputShape: [4], classes: [slo], encoding: .json)
         #expect(pool.size == 3)
         #expect(pool.labels == [[0], [1], [2]])
         #expect(try decode(pool.requests[0][2]).header["inputs"]?.arrayValue?.first?["shape"] == JSONValue([1, 4]))

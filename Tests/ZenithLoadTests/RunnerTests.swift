@@ -18,7 +18,7 @@ import ZenithLoad
             .constant, rate: .absolute(200), duration: 1, classes: classes,
             actions: [OperatorAction(atSeconds: 0.5, accuracyTarget: 0.9)])
         scenario.encoding = .json
-        let pool = PayloadPool(images: Self.images, size: 20, model: "fashion-cnn", classes: classes, encoding: .json)
+        let pool = PayloadPool(images: Self.images, size: 20, model: "fashion-cnn", inputShape: [1, 2, 2], classes: classes, encoding: .json)
         let schedule = RequestSchedule(scenario: scenario, rate: 200, poolSize: pool.size)
         #expect(schedule.count == 200)
         try await withServer(fake) { endpoint in
@@ -55,7 +55,7 @@ import ZenithLoad
             .constant, rate: .absolute(20), duration: 0.5, classes: classes,
             actions: [OperatorAction(atSeconds: 0.1, latencyTargetMs: 5)])
         scenario.encoding = .json
-        let pool = PayloadPool(images: Self.images, size: 5, model: "fashion-cnn", classes: classes, encoding: .json)
+        let pool = PayloadPool(images: Self.images, size: 5, model: "fashion-cnn", inputShape: [1, 2, 2], classes: classes, encoding: .json)
         try await withServer(fake) { endpoint in
             let record = try await ScenarioRunner(
                 scenario: scenario, schedule: RequestSchedule(scenario: scenario, rate: 20, poolSize: 5), pool: pool,
@@ -82,7 +82,7 @@ import ZenithLoad
 
     @Test func capacityProbeCountsClosedLoopAnswers() async throws {
         let classes = [SLOClass(name: "c", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.5)]
-        let pool = PayloadPool(images: Self.images, size: 5, model: "fashion-cnn", classes: classes, encoding: .json)
+        let pool = PayloadPool(images: Self.images, size: 5, model: "fashion-cnn", inputShape: [1, 2, 2], classes: classes, encoding: .json)
         try await withServer(FakeZenith()) { endpoint in
             let transport = try await ClientConnectionPool.connect(
                 to: endpoint, count: 2, version: .http2, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)

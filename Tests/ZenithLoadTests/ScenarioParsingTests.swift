@@ -58,6 +58,19 @@ import ZenithLoad
         #expect(error("{\(base), \"image_per_request\": 8}") == "image_per_request is not a known field")
     }
 
+    @Test func inputShapeAndDataAreOptional() throws {
+        let base = #""model": "m", "duration_s": 1, "rate": {"rps": 1}, "classes": [{"latency_target_ms": 10, "accuracy_target": 0.9}]"#
+        #expect(try parse("{\(base)}").inputShape == nil)
+        #expect(try parse("{\(base), \"input_shape\": [3, 32, 32]}").inputShape == [3, 32, 32])
+        #expect(try parse("{\(base), \"data\": \"/d/x.npz\"}").data == "/d/x.npz")
+        #expect(try parse("{\(base), \"data\": \"x.npz\"}").data == "./x.npz")
+        for bad in ["[]", "[0, 2]", "[1.5]", "\"784\"", "[-1]"] {
+            #expect(
+                error("{\(base), \"input_shape\": \(bad)}")
+                    == "input_shape must be a non-empty array of positive integers (per-sample dims)", "\(bad)")
+        }
+    }
+
     @Test func aFullScenarioParses() throws {
         let scenario = try parse(
             """

@@ -33,7 +33,7 @@ import ZenithServer
                 SLOClass(name: "a", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.88),
                 SLOClass(name: "b", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.5),
             ],
-            encoding: .binary, imagesPerRequest: 4)
+            encoding: .binary, imagesPerRequest: 4, inputShape: [784])
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("zenith-load-out-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let session = LoadSession(

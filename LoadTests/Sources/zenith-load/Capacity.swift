@@ -12,7 +12,13 @@ struct Capacity: AsyncParsableCommand {
         abstract: "Measure the dense capacity: closed loop with N requests outstanding against zenith serve --dense-only.")
 
     @Option(help: "The model.")
-    var model = "fashion-cnn"
+    var model: String
+
+    @Option(help: "Labelled test data (.npz: x, y, optionally split); without it, Fashion-MNIST's IDX files.")
+    var data: String?
+
+    @Option(help: "The model's per-sample input shape, e.g. 1,28,28 (default: the .npz's).")
+    var inputShape: String?
 
     @Option(help: "json or binary payloads.")
     var encoding = "binary"
@@ -45,11 +51,18 @@ struct Capacity: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let images = try FashionMNIST.load(.test, directory: dataset)
+        let shape = try inputShape.map { text in
+            let dims = text.split(separator: ",").compactMap { Int($0) }
+            guard !dims.isEmpty, dims.count == text.split(separator: ",").count, dims.allSatisfy({ $0 >= 1 }) else {
+                throw ValidationError("--input-shape takes positive integers separated by commas, e.g. 1,28,28")
+            }
+            return dims
+        }
+        let (images, dims) = try PayloadImages.load(data: data, dataset: dataset, inputShape: shape)
         // Generous targets: the dense server ignores them, and they must never make it refuse.
         let slo = SLOClass(name: "capacity", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.01)
         let pool = PayloadPool(
-            images: images, size: 1000, model: model, classes: [slo], encoding: PayloadEncoding(rawValue: encoding)!,
+            images: images, size: 1000, model: model, inputShape: dims, classes: [slo], encoding: PayloadEncoding(rawValue: encoding)!,
             imagesPerRequest: imagesPerRequest)
         let options = try connection.runOptions()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: connection.clientThreads)

@@ -41,8 +41,11 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Distinct test images in the payload pool (10 000: the whole test set, so served accuracy is comparable with test accuracy).")
     var pool = 10_000
 
-    @Option(help: "The Fashion-MNIST folder.")
+    @Option(help: "The Fashion-MNIST folder (when neither the scenario nor --data names a data file).")
     var dataset = FashionMNIST.defaultDirectory
+
+    @Option(help: "Labelled test data (.npz: x, y, optionally split) when the scenario names none.")
+    var data: String?
 
     @Option(help: "The Python with matplotlib used for the plots.")
     var python = ".venv/bin/python"
@@ -85,7 +88,7 @@ struct Run: AsyncParsableCommand {
             scenario: scenario, modes: modes, target: connection.target, options: try connection.runOptions(),
             givenCapacity: try givenCapacity(for: scenario),
             probe: CapacityProbe(concurrency: capacityConcurrency, durationSeconds: capacitySeconds),
-            poolSize: pool, dataset: dataset, outputDirectory: out, clientThreads: connection.clientThreads,
+            poolSize: pool, dataset: dataset, data: data, outputDirectory: out, clientThreads: connection.clientThreads,
             log: { line in FileHandle.standardError.write(Data("zenith-load: \(line)\n".utf8)) })
         let report = try await session.run()
         let plots = try ReportWriter(directory: out, python: python).write(report)

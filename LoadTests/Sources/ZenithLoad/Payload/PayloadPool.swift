@@ -4,7 +4,7 @@ import ZenithJSON
 
 /// Request bodies encoded once before a run: one per (class, request), so the sender only picks.
 ///
-/// The pool holds the first `size` Fashion-MNIST test images. With `imagesPerRequest` = k,
+/// The pool holds the first `size` test images (`PayloadImages`). With `imagesPerRequest` = k,
 /// request j carries images `j*k ..< j*k + k` (wrapping over the pool) as one input of shape
 /// `[k] + dims`; there are ⌈size / k⌉ requests, so round-robin over them sends every image
 /// equally often. A request's expected answer is its images' labels, in order.
@@ -26,19 +26,19 @@ public struct PayloadPool: Sendable {
     /// - Parameters:
     ///   - images: the test set.
     ///   - size: how many images (the first ones); capped at the set's size.
-    ///   - model: the model name (path and input shape: `fashion-cnn` takes `[1, 28, 28]`, others `[784]`).
-    ///   - inputShape: the per-sample input dims; `nil` guesses from the model name.
+    ///   - model: the model name (the request path).
+    ///   - inputShape: the per-sample input dims the model takes.
     ///   - classes: one body per class (its parameters differ).
     ///   - encoding: JSON or binary.
     ///   - imagesPerRequest: images per request (the input's batch dimension), at least 1.
     public init(
-        images: LabelledImages, size: Int, model: String, inputShape: [Int]? = nil, classes: [SLOClass],
+        images: LabelledImages, size: Int, model: String, inputShape: [Int], classes: [SLOClass],
         encoding: PayloadEncoding, imagesPerRequest: Int = 1
     ) {
         let count = max(0, min(size, images.count))
         let k = max(1, imagesPerRequest)
         let requestCount = (count + k - 1) / k
-        let dims = inputShape ?? (model.contains("cnn") ? [1, images.rows, images.columns] : [images.pixelsPerImage])
+        let dims = inputShape
         let path = "/v2/models/\(model)/infer"
         // Image indices of each request, consecutive and wrapping over the pool.
         let members = (0..<requestCount).map { request in (0..<k).map { (request * k + $0) % count } }

@@ -31,7 +31,7 @@ extension Scenario {
     public init(json: JSONValue, defaultName: String = "scenario", baseDirectory: String = ".") throws(ScenarioError) {
         let root = try Fields(json, at: "scenario")
         try root.allow(["name", "description", "model", "duration_s", "seed", "arrival", "rate", "classes",
-                        "encoding", "images_per_request", "actions", "sweep"])
+                        "encoding", "images_per_request", "actions", "sweep", "input_shape", "data"])
         let name = try root.string("name") ?? defaultName
         guard let model = try root.string("model"), !model.isEmpty else { throw ScenarioError("model is required") }
         let seed = try root.number("seed").map { value throws(ScenarioError) -> UInt64 in
@@ -62,6 +62,15 @@ extension Scenario {
         let imagesPerRequest = try root.number("images_per_request").map { value throws(ScenarioError) -> Int in
             try Self.validImagesPerRequest(value)
         } ?? 1
+        var inputShape: [Int]?
+        if let shape = try root.value("input_shape") {
+            guard let items = shape.arrayValue, !items.isEmpty,
+                let dims = Optional(items.compactMap { $0.doubleValue }), dims.count == items.count,
+                dims.allSatisfy({ $0 >= 1 && $0 == $0.rounded() && $0 <= 1_000_000 })
+            else { throw ScenarioError("input_shape must be a non-empty array of positive integers (per-sample dims)") }
+            inputShape = dims.map { Int($0) }
+        }
+        let data = try root.string("data").map { path in path.hasPrefix("/") ? path : "\(baseDirectory)/\(path)" }
         var actions: [OperatorAction] = []
         if let list = try root.value("actions") {
             guard let items = list.arrayValue else { throw ScenarioError("actions must be an array") }
@@ -72,7 +81,7 @@ extension Scenario {
         self.init(
             name: name, model: model, durationSeconds: duration, seed: seed, arrival: arrival,
             rate: rate ?? .absolute(1), classes: classes, encoding: encoding, imagesPerRequest: imagesPerRequest,
-            actions: actions, sweep: sweep)
+            actions: actions, sweep: sweep, inputShape: inputShape, data: data)
     }
 
     /// `images_per_request` as an integer ≥ 1 (the server further caps it at the model's

@@ -23,12 +23,16 @@ public struct Scenario: Sendable, Equatable {
     public var actions: [OperatorAction]
     /// When set, the scenario is a sweep over offered loads.
     public var sweep: SweepSpec?
+    /// The per-sample input shape the model takes (`nil`: the data file's).
+    public var inputShape: [Int]?
+    /// Labelled test data (`.npz`); `nil`: Fashion-MNIST's IDX files, or the command line's `--data`.
+    public var data: String?
 
     /// Creates a scenario.
     public init(
         name: String, model: String, durationSeconds: Double, seed: UInt64 = 1, arrival: ArrivalProcess,
         rate: RateSpec, classes: [SLOClass], encoding: PayloadEncoding = .binary, imagesPerRequest: Int = 1,
-        actions: [OperatorAction] = [], sweep: SweepSpec? = nil
+        actions: [OperatorAction] = [], sweep: SweepSpec? = nil, inputShape: [Int]? = nil, data: String? = nil
     ) {
         self.name = name
         self.model = model
@@ -41,6 +45,8 @@ public struct Scenario: Sendable, Equatable {
         self.imagesPerRequest = imagesPerRequest
         self.actions = actions.sorted { $0.atSeconds < $1.atSeconds }
         self.sweep = sweep
+        self.inputShape = inputShape
+        self.data = data
     }
 
     /// The targets `slo` is judged against at `seconds` from the start: its own, moved by every

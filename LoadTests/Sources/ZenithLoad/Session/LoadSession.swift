@@ -23,6 +23,8 @@ public struct LoadSession: Sendable {
     public var poolSize: Int
     /// The Fashion-MNIST folder.
     public var dataset: String
+    /// Labelled test data (`.npz`) when the scenario names none.
+    public var data: String?
     /// Where server logs go.
     public var outputDirectory: String
     /// Client event-loop threads.
@@ -34,7 +36,7 @@ public struct LoadSession: Sendable {
     public init(
         scenario: Scenario, modes: [String], target: ServerTarget, options: RunOptions, givenCapacity: CapacityResult? = nil,
         probe: CapacityProbe = CapacityProbe(), poolSize: Int = 10_000, dataset: String = FashionMNIST.defaultDirectory,
-        outputDirectory: String, clientThreads: Int = 2, log: @escaping @Sendable (String) -> Void = { _ in }
+        data: String? = nil, outputDirectory: String, clientThreads: Int = 2, log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.scenario = scenario
         self.modes = modes
@@ -44,6 +46,7 @@ public struct LoadSession: Sendable {
         self.probe = probe
         self.poolSize = poolSize
         self.dataset = dataset
+        self.data = data
         self.outputDirectory = outputDirectory
         self.clientThreads = clientThreads
         self.log = log
@@ -52,9 +55,10 @@ public struct LoadSession: Sendable {
     /// Runs every mode and returns the report (not yet written).
     public func run() async throws -> LoadReport {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-        let images = try FashionMNIST.load(.test, directory: dataset)
+        let (images, shape) = try PayloadImages.load(data: scenario.data ?? data, dataset: dataset, inputShape: scenario.inputShape)
         let pool = PayloadPool(
-            images: images, size: poolSize, model: scenario.model, classes: scenario.classes, encoding: scenario.encoding,
+            images: images, size: poolSize, model: scenario.model, inputShape: shape, classes: scenario.classes,
+            encoding: scenario.encoding,
             imagesPerRequest: scenario.imagesPerRequest)
         log(
             "encoded \(pool.imageCount) images: \(pool.size) requests of \(pool.imagesPerRequest) image(s) per class, "
