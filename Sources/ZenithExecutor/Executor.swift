@@ -33,7 +33,8 @@ public final class Executor {
     var tensors: [Activation?]
     /// Per sample of the group: 0, or 1 + the branch it left at.
     var exitPoints: [Int] = []
-    /// Per sample of the last group that ran with filter subsets: conv node -> its filters.
+    /// Per sample of the last group that ran with filter subsets: conv node -> the filters it
+    /// computed (convs after the branch a sample left at are not listed).
     var chosenFilters: [Int: [Int: [Int]]] = [:]
 
     public init(model: Model, maxBatch: Int? = nil) {
@@ -157,6 +158,10 @@ public final class Executor {
                     if let threshold = plan.exitThresholds[b], topProbability(logits, sample: position) >= Double(threshold) {
                         store(logits, positions: [position], rows: [rows[position]], into: output)
                         exitPoints[rows[position]] = b + 1
+                        // Filters chosen at an earlier branch for convs it now never runs.
+                        if let chosen = chosenFilters[rows[position]] {
+                            chosenFilters[rows[position]] = chosen.filter { graph.step(of: $0.key) < s }
+                        }
                     } else {
                         staying.append(position)
                     }
