@@ -40,6 +40,11 @@ extension LabelledImages {
     /// (Models/FORMAT.md, the same rule as `scripts/prepare.sh`).
     public static func load(npz path: String, split: Split) throws(DatasetError) -> LabelledImages {
         let file = try NPZFile(contentsOf: path)
+        for key in ["x", "y", "split"] {
+            if let dtype = file.undecoded[key] {
+                throw DatasetError(file: path, reason: "'\(key)' has dtype \(dtype); use float32, float64, int64, int32, int16, int8, uint8 or bool")
+            }
+        }
         guard let x = file.arrays["x"], let y = file.arrays["y"] else {
             throw DatasetError(file: path, reason: "needs arrays 'x' (samples) and 'y' (labels), found \(file.arrays.keys.sorted())")
         }

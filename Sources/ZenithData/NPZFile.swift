@@ -14,6 +14,8 @@ public struct NPZFile: Sendable {
 
     public let path: String
     public let arrays: [String: Array]
+    /// Arrays of a type this reader does not decode (class-name strings, say), with their dtype.
+    public let undecoded: [String: String]
 
     public init(contentsOf path: String) throws(DatasetError) {
         self.path = path
@@ -49,6 +51,7 @@ public struct NPZFile: Sendable {
             directory = try u64(record + 48)
         }
         var arrays: [String: Array] = [:]
+        var undecoded: [String: String] = [:]
         var offset = directory
         for _ in 0..<entries {
             guard try u32(offset) == 0x0201_4b50 else { throw fail("corrupt zip central directory") }
@@ -94,13 +97,24 @@ public struct NPZFile: Sendable {
             default: throw fail("zip entry '\(name)' uses compression method \(method); save with np.savez or np.savez_compressed")
             }
             let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-            arrays[key] = try Self.npy(content, name: name, fail: fail)
+            switch try Self.npy(content, name: name, fail: fail) {
+            case .success(let array): arrays[key] = array
+            case .failure(let dtype): undecoded[key] = dtype.descr
+            }
         }
         self.arrays = arrays
+        self.undecoded = undecoded
     }
 
     /// Parses one `.npy` file: magic, version, a Python-literal header, then C-order data.
-    private static func npy(_ bytes: [UInt8], name: String, fail: (String) -> DatasetError) throws(DatasetError) -> Array {
+    struct UnsupportedType: Error {
+        var descr: String
+    }
+
+    /// The array, or its dtype when it is not numeric.
+    private static func npy(
+        _ bytes: [UInt8], name: String, fail: (String) -> DatasetError
+    ) throws(DatasetError) -> Result<Array, UnsupportedType> {
         guard bytes.count >= 10, bytes[0] == 0x93, bytes[1...5].elementsEqual("NUMPY".utf8) else {
             throw fail("'\(name)' is not a .npy array")
         }
@@ -139,11 +153,11 @@ public struct NPZFile: Sendable {
         case "<i2": width = 2; decode = { Double(load(Int16.self, $0)) }
         case "|u1", "|b1": width = 1; decode = { Double(bytes[$0]) }
         case "|i1": width = 1; decode = { Double(Int8(bitPattern: bytes[$0])) }
-        default: throw fail("'\(name)' has dtype \(descr); use float32, float64, int64, int32, int16, int8, uint8 or bool")
+        default: return .failure(UnsupportedType(descr: String(descr)))
         }
         guard data + count * width <= bytes.count else { throw fail("'\(name)': data is shorter than its shape \(shape)") }
         var values = [Double](repeating: 0, count: count)
         for k in 0..<count { values[k] = decode(data + k * width) }
-        return Array(shape: shape, values: values)
+        return .success(Array(shape: shape, values: values))
     }
 }

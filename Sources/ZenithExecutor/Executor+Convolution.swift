@@ -5,7 +5,7 @@ extension Executor {
         if conv.isDepthwise { return depthwise(conv, act, into: target) }
         if let transformed = conv.winograd { return winogradConvolve(conv, act, into: target, filters: filters, transformed: transformed) }
         if conv.groups > 1 { return groupedConvolve(conv, act, into: target) }
-        let kk = conv.kernelHeight * conv.kernelWidth
+        let kk = conv.taps.count
         let inStored = act.channels
         let outStored = filters?.count ?? conv.outChannels
         let outSpatial = conv.outHeight * conv.outWidth
@@ -32,9 +32,14 @@ extension Executor {
             while first < act.batch {
                 let count = min(chunk, act.batch - first)
                 im2col(conv, act, channels: 0..<inStored, samples: first..<(first + count))
-                BLAS.gemm(
-                    m: outStored, n: count * outSpatial, k: depth, a: weights, lda: ldw, b: columns, ldb: count * outSpatial,
-                    beta: 0, c: out + first * outSpatial, ldc: ldc)
+                if count * outSpatial == 1 {
+                    // One output position: a GEMM would pack the whole weight matrix to use it once.
+                    BLAS.gemv(m: outStored, n: depth, a: weights, lda: ldw, x: columns, incx: 1, beta: 0, y: out + first, incy: ldc)
+                } else {
+                    BLAS.gemm(
+                        m: outStored, n: count * outSpatial, k: depth, a: weights, lda: ldw, b: columns, ldb: count * outSpatial,
+                        beta: 0, c: out + first * outSpatial, ldc: ldc)
+                }
                 first += count
             }
         }
@@ -60,7 +65,7 @@ extension Executor {
 
     /// A grouped convolution: one im2col + GEMM per group, each writing its own output channels.
     private func groupedConvolve(_ conv: ConvLayer, _ act: Activation, into target: Int) -> Activation {
-        let kk = conv.kernelHeight * conv.kernelWidth
+        let kk = conv.taps.count
         let (inGroup, outGroup) = (conv.groupInChannels, conv.groupOutChannels)
         let outSpatial = conv.outHeight * conv.outWidth
         let depth = inGroup * kk
@@ -135,7 +140,7 @@ extension Executor {
     static let columnBudget = 256 * 1024
 
     /// Lays out every patch of `channels` (stored-channel positions) of `samples` as a column:
-    /// row `((j - channels.lowerBound) * kh + ky) * kw + kx`, column `(b - first) * outSpatial + p`.
+    /// row `(j - channels.lowerBound) * taps + tap` over the live taps, column `(b - first) * outSpatial + p`.
     private func im2col(_ conv: ConvLayer, _ act: Activation, channels: Range<Int>, samples: Range<Int>) {
         if let k = conv.sameKernel {
             im2colSame(k, conv, act, channels: channels, samples: samples)
@@ -149,12 +154,14 @@ extension Executor {
         let n = samples.count * outSpatial
         let source = UnsafePointer(buffers[act.buffer])
         let columns = self.columns
+        let taps = conv.taps
         for j in channels {
             for b in samples {
                 let plane = source + (j * act.batch + b) * act.spatial
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        let dst = columns + (((j - channels.lowerBound) * kh + ky) * kw + kx) * n + (b - samples.lowerBound) * outSpatial
+                for (tap, position) in taps.enumerated() {
+                    let (ky, kx) = (position / kw, position % kw)
+                    do {
+                        let dst = columns + ((j - channels.lowerBound) * taps.count + tap) * n + (b - samples.lowerBound) * outSpatial
                         let offsetX = kx * dw - pl
                         let lo = min(ow, max(0, (-offsetX + sw - 1) / sw))
                         let hi = max(lo, min(ow, (w - offsetX + sw - 1) / sw))

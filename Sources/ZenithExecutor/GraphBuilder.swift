@@ -93,15 +93,34 @@ struct GraphBuilder {
             guard oh > 0, ow > 0, x.height + spec.pads.top + spec.pads.bottom >= spec.dilation.height * (kh - 1) + 1,
                 x.width + spec.pads.left + spec.pads.right >= spec.dilation.width * (kw - 1) + 1
             else { throw fail("kernel \(kh)x\(kw) does not fit input \(x)") }
-            let weight = try weights.floats(weightName)
+            let full = try weights.floats(weightName)
+            func live(_ k: Int, _ outSize: Int, _ inSize: Int, _ s: Int, _ pad: Int, _ d: Int) -> Bool {
+                (0..<outSize).contains { o in (0..<inSize).contains(o * s - pad + k * d) }
+            }
+            let taps = (0..<(kh * kw)).filter { t in
+                live(t / kw, oh, x.height, spec.stride.height, spec.pads.top, spec.dilation.height)
+                    && live(t % kw, ow, x.width, spec.stride.width, spec.pads.left, spec.dilation.width)
+            }
+            let depthwise = groups > 1 && groups == x.channels && groups == out
+            var weight = full
+            if !depthwise && taps.count < kh * kw {
+                let rows = out * (x.channels / groups)
+                weight = [Float](unsafeUninitializedCapacity: rows * taps.count) { buffer, count in
+                    for r in 0..<rows {
+                        for (i, t) in taps.enumerated() { buffer[r * taps.count + i] = full[r * kh * kw + t] }
+                    }
+                    count = rows * taps.count
+                }
+            }
             var conv = ConvLayer(
                 name: node.name, inChannels: x.channels, outChannels: out, groups: groups, kernelHeight: kh, kernelWidth: kw,
-                stride: spec.stride, pads: spec.pads, dilation: spec.dilation,
+                taps: depthwise ? Array(0..<(kh * kw)) : taps, stride: spec.stride, pads: spec.pads, dilation: spec.dilation,
                 inHeight: x.height, inWidth: x.width, outHeight: oh, outWidth: ow, activation: spec.activation,
                 weight: weight, bias: try weights.floats(node.name + ".bias", shape: [out]),
                 importance: try importance(node.name, units: out), winograd: nil)
             // A single input channel leaves Winograd's GEMMs with K = 1: im2col (K = 9) is better.
-            if conv.sameKernel == 3, x.channels >= 8 {
+            // Below 9 tiles a layer is bound by its weights' traffic, and Winograd's are 16/9 larger.
+            if conv.sameKernel == 3, x.channels >= 8, conv.winogradTiles >= 9 {
                 conv.winograd = Winograd.transformWeights(weight, outChannels: out, inChannels: x.channels)
             }
             return (.conv(conv), TensorShape(channels: out, height: oh, width: ow))

@@ -17,11 +17,18 @@ struct TensorShape: Equatable, CustomStringConvertible {
 }
 
 /// A convolution with its weights laid out for im2col + GEMM: `weight` is
-/// `[out, in/groups * kh * kw]`.
+/// `[out, in/groups * taps]`, where `taps` are the kernel positions that ever read the image.
+///
+/// A tap that falls in the padding for every output position multiplies only zeros: on small
+/// feature maps (a 3x3 "same" convolution of a 1x1 map has one live tap of nine) dropping it at
+/// load time saves its share of the weights' memory traffic, which is what such layers cost.
+/// Depthwise weights stay whole (`[C, kh * kw]`): their kernel skips out-of-image taps itself.
 struct ConvLayer: Sendable {
     var name: String
     var inChannels, outChannels, groups: Int
     var kernelHeight, kernelWidth: Int
+    /// Live kernel positions, `ky * kernelWidth + kx`, ascending.
+    var taps: [Int]
     var stride: Pair
     var pads: Padding
     var dilation: Pair
@@ -36,7 +43,8 @@ struct ConvLayer: Sendable {
 
     var groupInChannels: Int { inChannels / groups }
     var groupOutChannels: Int { outChannels / groups }
-    var patchSize: Int { groupInChannels * kernelHeight * kernelWidth }
+    var patchSize: Int { groupInChannels * taps.count }
+    var allTapsLive: Bool { taps.count == kernelHeight * kernelWidth }
     var isDepthwise: Bool { groups > 1 && groups == inChannels && groups == outChannels }
     var denseMultiplyAdds: Int { outChannels * patchSize * outHeight * outWidth }
 
@@ -44,7 +52,7 @@ struct ConvLayer: Sendable {
     /// dilation: its im2col rows are shifted copies of whole planes, and 3x3 ones can run Winograd.
     var sameKernel: Int? {
         guard kernelHeight == kernelWidth, kernelHeight % 2 == 1, stride == Pair(1, 1), dilation == Pair(1, 1),
-            pads == .uniform(kernelHeight / 2), groups == 1
+            pads == .uniform(kernelHeight / 2), groups == 1, allTapsLive
         else { return nil }
         return kernelHeight
     }

@@ -19,6 +19,12 @@ import ZenithData
         #expect(deflated.arrays["y"]?.values == (0..<10).map { Double($0 % 3) })
     }
 
+    @Test func classNamesBesideTheArraysAreLeftAlone() throws {
+        let file = try NPZFile(contentsOf: "\(Self.fixtures)/with-names.npz")
+        #expect(file.undecoded["labels"] == "<U5")
+        #expect(try LabelledImages.load(npz: file.path, split: .test).count == 1)
+    }
+
     @Test func theSplitArrayChoosesTheSamples() throws {
         let path = "\(Self.fixtures)/stored.npz"
         let train = try LabelledImages.load(npz: path, split: .train)
@@ -49,6 +55,7 @@ import ZenithData
         }
         #expect(reason { _ = try LabelledImages.load(npz: "\(Self.fixtures)/no-labels.npz", split: .test) }.contains("needs arrays 'x'"))
         #expect(reason { _ = try NPZFile(contentsOf: "\(Self.fixtures)/fortran.npz") }.contains("Fortran order"))
+        #expect(reason { _ = try LabelledImages.load(npz: "\(Self.fixtures)/string-labels.npz", split: .test) }.contains("'y' has dtype <U1"))
         #expect(reason { _ = try NPZFile(contentsOf: "\(Self.fixtures)/make_npz.py") }.contains("not an .npz"))
         #expect(reason { _ = try NPZFile(contentsOf: "\(Self.fixtures)/missing.npz") }.contains("file not found"))
     }

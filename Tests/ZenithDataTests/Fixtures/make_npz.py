@@ -13,3 +13,5 @@ np.savez(here / "stored.npz", x=x, y=y, split=np.array([0] * 6 + [1] * 2 + [2] *
 np.savez_compressed(here / "deflated.npz", x=x.astype(np.float64), y=y.astype(np.int32))
 np.savez(here / "no-labels.npz", x=x)
 np.savez(here / "fortran.npz", x=np.asfortranarray(x[:, 0, :]), y=y)
+np.savez(here / "with-names.npz", x=x, y=y, labels=np.array(["shirt", "boot", "bag"]))
+np.savez(here / "string-labels.npz", x=x, y=np.array(["a"] * 10))
