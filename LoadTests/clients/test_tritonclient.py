@@ -1,12 +1,14 @@
 """Zenith through NVIDIA's own Python client, tritonclient[http]: health, metadata, config,
-repository, statistics and inference (JSON and binary tensors, classification) on both models,
-with real Fashion-MNIST test images checked against their real labels.
+repository, statistics and inference (JSON and binary tensors, classification) on every model
+of the repository (all take Fashion-MNIST images), with real test images checked against
+their real labels.
 
 The fixture starts `zenith serve` (the release build, or $ZENITH_BIN) on a free loopback port
 and stops it with SIGTERM, which must end it cleanly.
 """
 
 import gzip
+import json
 import os
 import re
 import select
@@ -23,7 +25,11 @@ from tritonclient.utils import InferenceServerException
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = Path(os.environ.get("ZENITH_DATASET", "/usr/share/datasets/fashion-mnist"))
-MODELS = {"fashion-cnn": [1, 28, 28], "fashion-mlp": [784]}
+# Every model folder: its per-sample input dims and its tensors' names.
+CONFIGS = {p.parent.name: json.loads(p.read_text()) for p in sorted((ROOT / "Models").glob("*/config.json"))}
+MODELS = {name: c["inputs"][0]["dims"] for name, c in CONFIGS.items()}
+INPUT = {name: c["inputs"][0]["name"] for name, c in CONFIGS.items()}
+OUTPUT = {name: c["outputs"][0]["name"] for name, c in CONFIGS.items()}
 # The machine may be busy: these tests check answers, not speed.
 RELAXED = {"zenith-latency-target-ms": "60000"}
 
@@ -100,8 +106,8 @@ def test_server_and_model_metadata(client):
         metadata = client.get_model_metadata(model)
         assert metadata["name"] == model
         assert metadata["versions"] == ["1"]
-        assert metadata["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1] + dims}]
-        assert metadata["outputs"] == [{"name": "logits", "datatype": "FP32", "shape": [-1, 10]}]
+        assert metadata["inputs"] == [{"name": INPUT[model], "datatype": "FP32", "shape": [-1] + dims}]
+        assert metadata["outputs"] == [{"name": OUTPUT[model], "datatype": "FP32", "shape": [-1, 10]}]
 
 
 def test_model_config(client):
@@ -127,12 +133,12 @@ def test_infer_real_test_images(client, test_set, model, binary):
     total = 0
     for start in range(0, 64, 16):
         x, labels = batch_of(test_set, model, start, 16)
-        tensor = httpclient.InferInput("input", list(x.shape), "FP32")
+        tensor = httpclient.InferInput(INPUT[model], list(x.shape), "FP32")
         tensor.set_data_from_numpy(x, binary_data=binary)
         result = client.infer(
-            model, [tensor], outputs=[httpclient.InferRequestedOutput("logits", binary_data=binary)],
+            model, [tensor], outputs=[httpclient.InferRequestedOutput(OUTPUT[model], binary_data=binary)],
             request_id=f"{model}-{start}", headers=RELAXED)
-        logits = result.as_numpy("logits")
+        logits = result.as_numpy(OUTPUT[model])
         assert logits.shape == (16, 10) and logits.dtype == np.float32
         response = result.get_response()
         assert response["id"] == f"{model}-{start}"
