@@ -44,12 +44,23 @@ scripts/setup.sh --train
 echo "prepare: building zenith (release)" >&2
 swift build -c release --product zenith >&2
 
-(cd Models/training && "$root/.venv-train/bin/python" -m zenith_prepare "${resolved[@]}")
-
-echo "prepare: measuring latency of every plan on this machine" >&2
+prepare() { (cd Models/training && "$root/.venv-train/bin/python" -m zenith_prepare "${resolved[@]}" --repository "$repository" "$@"); }
 data=""
 set -- "${resolved[@]}"
 while [ $# -gt 0 ]; do [ "$1" = "--data" ] && data="$2"; shift; done
-.build/release/zenith profile --repository "$repository" --model "$name" --data "$data" --latency-only \
-    --profiles "$root/Profiles" >&2
+profile() {  # profile DIR: each plan's latency per batch size on this machine, into DIR/<name>/latency.json
+    .build/release/zenith profile --repository "$repository" --model "$name" --data "$data" --latency-only \
+        --profiles "$1" >&2
+}
+
+# Candidates: the frontier of validation accuracy against multiply-adds (up to 16 plans) ...
+prepare --max-plans 16
+candidates=$(mktemp -d)
+trap 'rm -rf "$candidates"' EXIT
+echo "prepare: measuring the candidate plans' latency on this machine" >&2
+profile "$candidates"
+# ... then the frontier of validation accuracy against their measured latency (up to 10).
+prepare --latency "$candidates/$name/latency.json"
+echo "prepare: measuring the shipped plans' latency (Profiles/$name/latency.json)" >&2
+profile "$root/Profiles"
 echo "prepare: done: $repository/$name (serve it with scripts/serve.sh --repository $repository)"

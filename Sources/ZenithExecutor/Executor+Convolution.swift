@@ -28,6 +28,17 @@ extension Executor {
                 weights = UnsafePointer(packed)
                 ldw = depth
             }
+            if conv.isPointwise {
+                // A 1x1 stride-1 convolution's column matrix is its input, `[C][B * HW]` as stored.
+                let n = act.batch * outSpatial
+                let input = UnsafePointer(buffers[act.buffer])
+                if n == 1 {
+                    BLAS.gemv(m: outStored, n: depth, a: weights, lda: ldw, x: input, incx: 1, beta: 0, y: out, incy: 1)
+                } else {
+                    BLAS.gemm(m: outStored, n: n, k: depth, a: weights, lda: ldw, b: input, ldb: n, beta: 0, c: out, ldc: ldc)
+                }
+                return
+            }
             var first = 0
             while first < act.batch {
                 let count = min(chunk, act.batch - first)

@@ -73,7 +73,7 @@ def check_folder_contents(config, labels, weights, golden):
             raise ValueError(f"golden has no output.{p['name']}")
 
 
-def write_model_folder(dest, config, labels, weights, golden, onnx_source, *, overwrite=False):
+def write_model_folder(dest, config, labels, weights, golden, onnx_source, *, overwrite=False, extra_json=None):
     """Write config.json, labels.txt, 1/model.safetensors, 1/golden.safetensors and
     1/model.onnx into `dest`, atomically.
 
@@ -101,6 +101,11 @@ def write_model_folder(dest, config, labels, weights, golden, onnx_source, *, ov
         save_file({k: np.ascontiguousarray(v) for k, v in sorted(golden.items())},
                   str(tmp / "1" / "golden.safetensors"))
         _write_onnx(onnx_source, tmp / "1" / "model.onnx")
+        # Further JSON files by relative path (1/accuracy.json), inside the same atomic swap.
+        for relative, value in (extra_json or {}).items():
+            with open(tmp / relative, "w") as f:
+                json.dump(value, f, indent=2)
+                f.write("\n")
         for p in tmp.rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
         _fsync_tree(tmp)
