@@ -11,8 +11,9 @@
 # release build), imports the graph (an unsupported op is refused, naming the node), computes
 # importance tables (Captum DeepLIFT), trains early-exit heads on the frozen network, searches
 # plans on the validation split, and writes <repository>/<name>: config, labels, weights,
-# golden outputs, accuracy per plan, the ONNX file. Then it measures each plan's latency here
-# (Profiles/<name>/latency.json). Finished steps are cached under Models/training/out/prepare/.
+# golden outputs, accuracy per plan, the ONNX file, and each plan's latency measured here
+# (also in Profiles/<name>/latency.json, this machine's cache: a server elsewhere re-measures
+# at start-up). Finished steps are cached under Models/training/out/prepare/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -63,4 +64,6 @@ profile "$candidates"
 prepare --latency "$candidates/$name/latency.json"
 echo "prepare: measuring the shipped plans' latency (Profiles/$name/latency.json)" >&2
 profile "$root/Profiles"
+# The folder carries it too, as the prior of a server on a machine with no profile of its own.
+cp "$root/Profiles/$name/latency.json" "$repository/$name/1/latency.json"
 echo "prepare: done: $repository/$name (serve it with scripts/serve.sh --repository $repository)"
