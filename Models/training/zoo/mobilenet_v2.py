@@ -20,4 +20,4 @@ def build():
 
 
 if __name__ == "__main__":
-    main("mobilenet_v2", build, TrainConfig(epochs=6))
+    main("mobilenet_v2", build, TrainConfig(epochs=10))
