@@ -19,30 +19,26 @@ struct RunningServer: Sendable {
     var registry: PrometheusCollectorRegistry
     var running: Task<Void, any Error>
 
-    /// Starts a server; `models` limits the repository to those folders (through a temporary
-    /// repository of symbolic links); `operator` adds the operator API's listener (use port 0).
+    /// Starts a server on a repository of `models` (a temporary folder of symbolic links; by
+    /// default the two small Fashion-MNIST models, whose requests these tests build, so a test
+    /// server does not warm up every larger model of `Models/`); `operator` adds the operator
+    /// API's listener (use port 0).
     static func start(
-        models: [String]? = nil, mode: SchedulingMode = .controller, warmupIterations: Int = 1,
+        models: [String] = ["fashion-cnn", "fashion-mlp"], mode: SchedulingMode = .controller, warmupIterations: Int = 1,
         maxBodyBytes: Int = 4 << 20, operator operatorConfiguration: OperatorConfiguration? = nil
     ) async throws -> RunningServer {
-        var directory = "\(repositoryRoot)/Models"
+        let repository = "\(repositoryRoot)/Models"
         // Without a profile the server measures accuracy on 5000 images per plan: minutes in a debug build.
-        for model in models ?? ["fashion-cnn", "fashion-mlp"] {
+        for model in models {
             let profile = "\(repositoryRoot)/Models/\(model)/1/accuracy.json"
             guard FileManager.default.fileExists(atPath: profile) else {
                 throw TestFailure("\(profile) is missing: run `.build/release/zenith profile --model \(model)`")
             }
         }
-        if let models {
-            let temporary = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "zenith-repo-\(UUID().uuidString)"
-            ).path
-            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-            for model in models {
-                try FileManager.default.createSymbolicLink(
-                    atPath: "\(temporary)/\(model)", withDestinationPath: "\(directory)/\(model)")
-            }
-            directory = temporary
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zenith-repo-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for model in models {
+            try FileManager.default.createSymbolicLink(atPath: "\(directory)/\(model)", withDestinationPath: "\(repository)/\(model)")
         }
         // Decompressing the test set and loading the reference models block: not on the cooperative pool.
         try await runOnThread(name: "zenith-test-data") {
