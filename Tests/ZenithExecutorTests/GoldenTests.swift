@@ -68,7 +68,7 @@ import Testing
 
     @Test(arguments: models) func everyPlanMatchesPyTorch(name: String) throws {
         let model = try Model(directory: "\(Self.repository)/\(name)")
-        #expect(model.plans.count > 3, "a model offers several operating points")
+        #expect(model.plans.count >= 2, "a model offers an operating point besides dense")
         try checkEveryPlan(model)
     }
 

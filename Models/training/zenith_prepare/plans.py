@@ -4,7 +4,8 @@ Candidates:
 - dense;
 - exits: at each branch alone (and at all branches together if there are several), with
   thresholds at the validation quantiles 0.2/0.4/0.6/0.8/0.9 of that branch's top softmax
-  probability (about 80/60/40/20/10% of samples leave);
+  probability (about 80/60/40/20/10% of samples leave), and threshold 0 (every sample leaves:
+  the branch alone, the cheapest point);
 - filters (branch = the first branch; classes 2 or 3; per_class = 25/38/50% of each eligible
   conv's channels, cap = min(out, round(1.33 * per_class))) on all eligible convs, alone and
   with exits at the first branch at the same thresholds;
@@ -57,6 +58,8 @@ def candidates(graph, weights, convs, chains, branch_conf):
     plans = [{"name": "dense"}]
     for b in branches:
         plans += [{"name": f"{b}-{t:.4f}", "exits": {b: t}} for t in grid[b]]
+        # Every sample leaves at the branch: the cheapest point, for the heaviest load.
+        plans.append({"name": f"{b}-only", "exits": {b: 0.0}})
     if len(branches) > 1:
         for qi in range(len(QUANTILES)):
             ex = {b: grid[b][min(qi, len(grid[b]) - 1)] for b in branches}
