@@ -51,7 +51,7 @@ struct GraphBuilder {
                 throw fail("'at' must name a trunk tensor other than the output, got '\(branch.at)'")
             }
             for (i, node) in branch.nodes.enumerated() {
-                guard node.inputs.allSatisfy({ $0 == branch.at || !(trunkTensors[$0] != nil) }) else {
+                guard node.inputs.allSatisfy({ $0 == branch.at || trunkTensors[$0] == nil }) else {
                     throw fail("node '\(node.name)' reads a trunk tensor other than '\(branch.at)'")
                 }
                 try add(node, branch: b, path: "\(path).nodes[\(i)]")

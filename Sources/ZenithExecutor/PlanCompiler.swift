@@ -70,6 +70,7 @@ struct PlanCompiler {
                 guard case .conv(let conv) = graph.nodes[i].operation, graph.step(of: i) > graph.exitStep[b] else {
                     throw fail("filters apply to conv nodes after the branch; '\(name)' is not one")
                 }
+                guard conv.groups == 1 else { throw fail("filters apply to ungrouped convs; '\(name)' has \(conv.groups) groups") }
                 guard conv.importance != nil else { throw fail("filters on '\(name)' need the tensor 'importance.\(name)'") }
                 guard rule.cap <= conv.outChannels, rule.perClass <= conv.outChannels else {
                     throw fail("per_class and cap of '\(name)' must not exceed its \(conv.outChannels) filters")

@@ -295,6 +295,8 @@ def validate_plan(graph, weights, plan):
             n = after.get(conv)
             if n is None or n["op"] != "conv":
                 raise ValueError(f"plan {p.name}: filters on {conv}, not a trunk conv after the branch point")
+            if n.get("groups", 1) != 1:
+                raise ValueError(f"plan {p.name}: filters on {conv}, a grouped conv (filters need groups 1)")
             if f"importance.{conv}" not in weights:
                 raise ValueError(f"plan {p.name}: no importance.{conv} table")
             if not _filter_consumer_ok(n, cons, weights):
