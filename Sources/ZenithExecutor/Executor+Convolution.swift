@@ -157,7 +157,7 @@ extension Executor {
             im2colSame(k, conv, act, channels: channels, samples: samples)
             return
         }
-        let (kh, kw) = (conv.kernelHeight, conv.kernelWidth)
+        let kw = conv.kernelWidth
         let (h, w, oh, ow) = (conv.inHeight, conv.inWidth, conv.outHeight, conv.outWidth)
         let (sh, sw, dh, dw) = (conv.stride.height, conv.stride.width, conv.dilation.height, conv.dilation.width)
         let (pt, pl) = (conv.pads.top, conv.pads.left)
