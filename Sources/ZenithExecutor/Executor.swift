@@ -56,6 +56,11 @@ public final class Executor {
             switch node.operation {
             case .conv(let c):
                 maxColumns = max(maxColumns, c.patchSize * c.outHeight * c.outWidth)
+                if c.isDepthwise {
+                    // depthwise3x3's zero-bordered plane.
+                    maxPaddedPlane = max(
+                        maxPaddedPlane, (c.inHeight + c.pads.top + c.pads.bottom) * (c.inWidth + c.pads.left + c.pads.right))
+                }
                 maxWeights = max(maxWeights, c.weight.count, c.winograd?.count ?? 0)
                 if c.winograd != nil {
                     maxWinograd = max(maxWinograd, 16 * (c.inChannels + c.outChannels) * c.winogradTiles)
