@@ -176,15 +176,3 @@ func withFakeOperator(
     let handler = FakeOperatorHandler(token: token)
     try await withLoopbackServer(handler: handler) { port, _ in try await body("http://127.0.0.1:\(port)", handler) }
 }
-
-/// A loopback port nothing listens on: one a server bound and released.
-func unusedPort() async throws -> Int {
-    let server = HTTPServer(
-        configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: FakeOperatorHandler(),
-        logger: Logger(label: "sloctl.tests", factory: { _ in SwiftLogNoOpLogHandler() }))
-    let running = Task { try await server.run() }
-    let port = try await server.listeningPort()
-    server.triggerGracefulShutdown()
-    try await running.value
-    return port
-}

@@ -80,7 +80,8 @@ import ZenithTestSupport
     }
 
     @Test func everyEndpointIsCalledAndEachFailureReported() async throws {
-        let down = "http://127.0.0.1:\(try await unusedPort())"
+        let refusing = try RefusingPort()
+        let down = "http://127.0.0.1:\(refusing.port)"
         try await withFakeOperator { endpoint, handler in
             let arguments = ["fashion-cnn", "--policy", "best_effort", "--endpoint", endpoint, "--endpoint", down]
             let output = try await SetTarget.parse(arguments).execute(environment: [:])
@@ -103,7 +104,8 @@ import ZenithTestSupport
             Issue.record("the sloctl executable was not found next to the test bundle: run `swift build` first")
             return
         }
-        let port = try await unusedPort()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let result = try await run(sloctl, ["status", "--endpoint", "http://127.0.0.1:\(port)", "--timeout", "3"])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)

@@ -126,15 +126,6 @@ final class AcceptedChannels: Sendable {
     var channels: [any Channel] { self.state.withLock { $0 } }
 }
 
-/// A loopback port nothing listens on (bound, then released).
-func unusedPort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress!.port!
-    try await channel.close()
-    return port
-}
-
 /// Polls `condition` every few milliseconds until it holds or `timeout` passes.
 func waitUntil(
     timeout: Duration = .seconds(10), _ what: String, _ condition: () -> Bool

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+import ZenithTestSupport
 @testable import ZenithHTTP
 
 /// ``HTTPClientConnection`` against ZenithHTTP's own server over both protocols, and against a
@@ -168,9 +169,9 @@ import Testing
 
     @Test(arguments: versions)
     func aRefusedConnectionIsConnectFailed(version: HTTPVersion) async throws {
-        let port = try await unusedPort()
+        let refusing = try RefusingPort()
         await #expect(throws: HTTPClientError.connectFailed("connection refused")) {
-            _ = try await HTTPClientConnection.connect(host: "127.0.0.1", port: port, version: version)
+            _ = try await HTTPClientConnection.connect(host: "127.0.0.1", port: refusing.port, version: version)
         }
     }
 
