@@ -181,8 +181,6 @@ public final class Executor {
                 // Each sample has its own filter subsets, so the rest of the graph runs per sample.
                 let batched = tensors
                 for (k, row) in rows.enumerated() {
-                    buffers = batchSlots
-                    tensors = batched
                     var single = batched
                     for t in graph.liveAtExit[b] { single[t] = extract(batched[t]!, sample: k) }
                     tensors = single
