@@ -17,13 +17,23 @@ extension Executor {
             // Dense layers use the stored weights in place; subsets repack the rows and columns they need.
             var weights = UnsafePointer(w.baseAddress!)
             var ldw = conv.patchSize
-            if act.indices != nil || filters != nil {
+            if let indices = act.indices {
+                // Rows and columns: a few taps per (filter, input channel), copied inline (a copy
+                // call per pair cost more than its floats on small maps, under `perf`).
                 for o in 0..<outStored {
-                    let row = filters?[o] ?? o
-                    for j in 0..<inStored {
-                        let channel = act.indices?[j] ?? j
-                        (packed + (o * inStored + j) * kk).update(from: w.baseAddress! + (row * conv.inChannels + channel) * kk, count: kk)
+                    let row = w.baseAddress! + (filters?[o] ?? o) * conv.inChannels * kk
+                    let dst = packed + o * inStored * kk
+                    for (j, channel) in indices.enumerated() {
+                        let source = row + channel * kk
+                        for t in 0..<kk { dst[j * kk + t] = source[t] }
                     }
+                }
+                weights = UnsafePointer(packed)
+                ldw = depth
+            } else if let filters {
+                // Only output filters: whole rows.
+                for (o, row) in filters.enumerated() {
+                    (packed + o * depth).update(from: w.baseAddress! + row * depth, count: depth)
                 }
                 weights = UnsafePointer(packed)
                 ldw = depth
