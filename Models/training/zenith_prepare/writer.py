@@ -87,6 +87,7 @@ def write_model_folder(dest, config, labels, weights, golden, onnx_source, *, ov
     if dest.exists() and not overwrite:
         raise FileExistsError(f"{dest} exists (pass overwrite=True to replace it)")
     check_folder_contents(config, labels, weights, golden)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
     try:
         os.chmod(tmp, 0o755)
