@@ -26,6 +26,11 @@ apt_install() {
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
+    if [ -n "$sudo" ] && ! command -v sudo >/dev/null; then
+        echo "setup: missing Debian packages: ${missing[*]}" >&2
+        echo "setup: not root and no sudo here; as root run: apt-get update && apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
     echo "setup: installing ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
