@@ -21,7 +21,8 @@ struct Eval: ParsableCommand {
         if let selected, let unknown = selected.first(where: { model.planIndex(named: $0) == nil }) {
             throw ValidationError("model '\(model.name)' has no plan '\(unknown)'; it has \(model.planNames.joined(separator: ", "))")
         }
-        let results = try Evaluation.run(model: model, test: data.test, validation: data.validation, plans: selected)
+        let results = try Evaluation.run(
+            model: model, test: data.test, validation: data.validation, plans: selected, progress: Progress.line)
         let machine = MachineInfo.current()
         if json {
             let report = Evaluation.report(model: model, data: data, results: results, machine: machine)

@@ -28,7 +28,7 @@ struct Profile: ParsableCommand {
             try (accuracy.serialized(pretty: true) + "\n").write(toFile: file, atomically: true, encoding: .utf8)
             print("wrote \(file)")
         }
-        let latency = try Profiler.latencyProfile(model: model, validation: data.validation)
+        let latency = try Profiler.latencyProfile(model: model, validation: data.validation, progress: Progress.line)
         try (latency.serialized(pretty: true) + "\n").write(toFile: folder + "/latency.json", atomically: true, encoding: .utf8)
         print("wrote \(folder)/latency.json")
     }

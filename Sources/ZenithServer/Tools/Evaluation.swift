@@ -20,13 +20,17 @@ public enum Evaluation {
     ///   - test: labelled images for test accuracy and batch-1 latency (the 10k test set).
     ///   - validation: labelled images the plans were tuned on, run in batches.
     ///   - plans: plan names to run; all when `nil`.
+    ///   - progress: told as each plan starts (a model's plan can take a minute).
     public static func run(
-        model: Model, test: LabelledImages, validation: LabelledImages, plans: [String]? = nil
+        model: Model, test: LabelledImages, validation: LabelledImages, plans: [String]? = nil,
+        progress: (String) -> Void = { _ in }
     ) throws -> [PlanEvaluation] {
         let executor = Executor(model: model)
         let dense = try denseMultiplyAdds(executor, sample: test)
         var results: [PlanEvaluation] = []
+        let chosen = model.planNames.filter { plans?.contains($0) ?? true }
         for (index, name) in model.planNames.enumerated() where plans?.contains(name) ?? true {
+            progress("\(model.name): plan \(results.count + 1)/\(chosen.count) \(name): \(test.count) test images at batch 1")
             let testRun = try measure(executor, plan: index, images: test, batch: 1)
             let validationRun = try measure(executor, plan: index, images: validation, batch: model.config.maxBatchSize)
             results.append(

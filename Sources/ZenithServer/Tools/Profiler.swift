@@ -36,13 +36,14 @@ public enum Profiler {
     /// for at least `minIterations` batches and `minSeconds`.
     public static func latencyProfile(
         model: Model, validation: LabelledImages, batchSizes: [Int] = batchSizes,
-        minIterations: Int = 20, minSeconds: Double = 0.15
+        minIterations: Int = 20, minSeconds: Double = 0.15, progress: (String) -> Void = { _ in }
     ) throws -> JSONValue {
         let executor = Executor(model: model, maxBatch: batchSizes.max() ?? 1)
         let machine = MachineInfo.current()
         var output: [Float] = []
         var plans: [JSONValue] = []
         for (index, name) in model.planNames.enumerated() {
+            progress("\(model.name): latency of plan \(index + 1)/\(model.planNames.count) \(name) at batch \(batchSizes)")
             var cells = JSONObject()
             for batch in batchSizes {
                 var samples: [UInt64] = []
