@@ -18,8 +18,8 @@ extension Executor {
             var weights = UnsafePointer(w.baseAddress!)
             var ldw = conv.patchSize
             if let indices = act.indices {
-                // Rows and columns: a few taps per (filter, input channel), copied inline (a copy
-                // call per pair cost more than its floats on small maps, under `perf`).
+                // Rows and columns: a few taps per (filter, input channel), copied inline (on small
+                // maps a pair is one to nine floats, fewer than a copy call costs).
                 for o in 0..<outStored {
                     let row = w.baseAddress! + (filters?[o] ?? o) * conv.inChannels * kk
                     let dst = packed + o * inStored * kk
@@ -160,8 +160,8 @@ extension Executor {
 
     /// The common depthwise kernel, 3x3: each plane is copied once into a zero-bordered scratch
     /// plane, then every output is its nine products in one pass (no bounds logic per tap, one
-    /// store per output). Planes here are small (14x14 down to 1x1), where the general kernel's
-    /// per-row setup cost more than its arithmetic (44% of a MobileNetV2 run under `perf`).
+    /// store per output). Depthwise planes are small (14x14 down to 1x1 in a 28x28 network), where
+    /// the general kernel's per-row setup costs more than its arithmetic.
     private func depthwise3x3(_ conv: ConvLayer, _ act: Activation, into target: Int) -> Activation {
         let (h, w, oh, ow) = (conv.inHeight, conv.inWidth, conv.outHeight, conv.outWidth)
         let (sh, sw, dh, dw) = (conv.stride.height, conv.stride.width, conv.dilation.height, conv.dilation.width)

@@ -2,7 +2,7 @@ import Glibc
 
 /// A loopback TCP port that refuses connections for as long as this value lives: its socket is
 /// bound but never listens. A port bound, released and then returned could be given to a
-/// parallel test's server in between (a fresh clone's test run once failed that way).
+/// parallel test's server in between.
 public final class RefusingPort: Sendable {
     public let port: Int
     private let descriptor: Int32
