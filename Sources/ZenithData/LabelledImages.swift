@@ -39,7 +39,12 @@ extension LabelledImages {
     /// one, in file order, the first 80% are training, the next 10% validation, the last 10% test
     /// (Models/FORMAT.md, the same rule as `scripts/prepare.sh`).
     public static func load(npz path: String, split: Split) throws(DatasetError) -> LabelledImages {
-        let file = try NPZFile(contentsOf: path)
+        try load(npz: NPZFile(contentsOf: path), split: split)
+    }
+
+    /// The samples of `split` from an `.npz` already read (several splits, one read).
+    public static func load(npz file: NPZFile, split: Split) throws(DatasetError) -> LabelledImages {
+        let path = file.path
         for key in ["x", "y", "split"] {
             if let dtype = file.undecoded[key] {
                 throw DatasetError(file: path, reason: "'\(key)' has dtype \(dtype); use float32, float64, int64, int32, int16, int8, uint8 or bool")

@@ -11,8 +11,9 @@ public struct EvaluationData: Sendable {
     /// split, from the IDX files in `directory`.
     public static func load(for model: Model, data: String? = nil, directory: String = FashionMNIST.defaultDirectory) throws -> EvaluationData {
         if let data {
-            let test = try LabelledImages.load(npz: data, split: .test)
-            let validation = try LabelledImages.load(npz: data, split: .validation)
+            let file = try NPZFile(contentsOf: data)
+            let test = try LabelledImages.load(npz: file, split: .test)
+            let validation = try LabelledImages.load(npz: file, split: .validation)
             for (part, set) in [("test", test), ("validation", validation)] where set.pixelsPerImage != model.inputElementCount {
                 throw DatasetError(
                     file: data, reason: "\(part) samples have \(set.pixelsPerImage) values; '\(model.name)' takes \(model.inputElementCount)")

@@ -9,7 +9,7 @@ public enum PayloadImages {
         if let data {
             let file = try NPZFile(contentsOf: data)
             let shape = inputShape ?? Array((file.arrays["x"]?.shape ?? []).dropFirst())
-            let images = try LabelledImages.load(npz: data, split: .test)
+            let images = try LabelledImages.load(npz: file, split: .test)
             guard shape.reduce(1, *) == images.pixelsPerImage else {
                 throw DatasetError(file: data, reason: "samples have \(images.pixelsPerImage) values; input_shape \(shape) needs \(shape.reduce(1, *))")
             }
