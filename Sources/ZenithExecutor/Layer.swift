@@ -57,8 +57,6 @@ struct ConvLayer: Sendable {
         return kernelHeight
     }
 
-    var padding: Int { pads.top }
-
     /// A 1x1, stride-1, unpadded convolution: a GEMM straight over the stored input.
     var isPointwise: Bool {
         kernelHeight == 1 && kernelWidth == 1 && stride == Pair(1, 1) && pads == .uniform(0) && groups == 1

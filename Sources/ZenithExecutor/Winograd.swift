@@ -5,11 +5,6 @@
 /// `Y = Aᵀ [U ⊙ V] A`, the 16 element-wise products become 16 GEMMs `M_ξ = U_ξ V_ξ` over
 /// channels (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
 enum Winograd {
-    /// Whether a convolution has the shape the transform handles.
-    static func applies(kernel: Int, stride: Int, padding: Int) -> Bool {
-        kernel == 3 && stride == 1 && padding == 1
-    }
-
     /// `U[ξ][o][c]` for `weight[o][c][3][3]`.
     static func transformWeights(_ weight: [Float], outChannels: Int, inChannels: Int) -> [Float] {
         var u = [Float](repeating: 0, count: 16 * outChannels * inChannels)
