@@ -32,10 +32,10 @@ struct ModelLoader {
         }
         let logger = options.logger
         let mode = options.mode
-        // Accuracy travels with the model; latency is this machine's (Profiles/), else the one
+        // Accuracy travels with the model (`<model>/<version>/accuracy.json`: the store of the
+        // model's folder, entry `<version>`); latency is this machine's (Profiles/), else the one
         // measured where the model was prepared, else the warm-up's.
         let store = ProfileStore(directory: options.profiles)
-        // `<model>/<version>/accuracy.json`, read as the profile of "model" `<version>` in the model's folder.
         let folder = ProfileStore(directory: model.directory)
         let version = "\(model.config.version)"
         let accuracy = try folder.accuracy(model: version) ?? store.accuracy(model: name) ?? measureAccuracy(model)

@@ -28,8 +28,8 @@ public enum Evaluation {
         let executor = Executor(model: model)
         let dense = try denseMultiplyAdds(executor, sample: test)
         var results: [PlanEvaluation] = []
-        let chosen = model.planNames.filter { plans?.contains($0) ?? true }
-        for (index, name) in model.planNames.enumerated() where plans?.contains(name) ?? true {
+        let chosen = model.planNames.enumerated().filter { plans?.contains($0.element) ?? true }
+        for (index, name) in chosen {
             progress("\(model.name): plan \(results.count + 1)/\(chosen.count) \(name): \(test.count) test images at batch 1")
             let testRun = try measure(executor, plan: index, images: test, batch: 1)
             let validationRun = try measure(executor, plan: index, images: validation, batch: model.config.maxBatchSize)
