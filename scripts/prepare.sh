@@ -15,40 +15,38 @@
 # (also in Profiles/<name>/latency.json, this machine's cache: a server elsewhere re-measures
 # at start-up). Finished steps are cached under Models/training/out/prepare/.
 set -euo pipefail
+caller=$(pwd)
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-args=("$@")
-name="" repository="Models"
+# Paths are taken relative to where the command was run.
+absolute() { case "$1" in /*) echo "$1" ;; *) realpath -m "$caller/$1" ;; esac; }
+name="" data="" repository="$root/Models" passed=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --name) name="${2:-}"; shift 2 ;;
-        --repository) repository="${2:-}"; shift 2 ;;
-        --onnx|--data|--split|--branches|--seed|--work) [ $# -ge 2 ] || { echo "prepare: $1 needs a value" >&2; exit 2; }; shift 2 ;;
         -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --name|--onnx|--data|--repository|--work|--split|--branches|--seed)
+            [ $# -ge 2 ] || { echo "prepare: $1 needs a value" >&2; exit 2; } ;;
         *) echo "prepare: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
+    value=$2
+    case "$1" in
+        --name) name=$value ;;
+        --data) data=$(absolute "$value"); value=$data ;;
+        --onnx|--work) value=$(absolute "$value") ;;
+        --repository) repository=$(absolute "$value") ;;
+    esac
+    [ "$1" = --repository ] || passed+=("$1" "$value")
+    shift 2
 done
 [ -n "$name" ] || { echo "prepare: --name is required (see --help)" >&2; exit 2; }
-# Paths given relative to where the user stands, before the cd above.
-resolved=()
-set -- "${args[@]}"
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --onnx|--data|--repository|--work) resolved+=("$1" "$(cd "$OLDPWD" && realpath -m "$2")"); shift 2 ;;
-        *) resolved+=("$1"); shift ;;
-    esac
-done
-case "$repository" in /*) ;; *) repository="$(cd "$OLDPWD" && realpath -m "$repository")" ;; esac
+[ -n "$data" ] || { echo "prepare: --data is required (see --help)" >&2; exit 2; }
 
 scripts/setup.sh --train
 echo "prepare: building zenith (release)" >&2
 swift build -c release --product zenith >&2
 
-prepare() { (cd Models/training && "$root/.venv-train/bin/python" -m zenith_prepare "${resolved[@]}" --repository "$repository" "$@"); }
-data=""
-set -- "${resolved[@]}"
-while [ $# -gt 0 ]; do [ "$1" = "--data" ] && data="$2"; shift; done
+prepare() { (cd Models/training && "$root/.venv-train/bin/python" -m zenith_prepare "${passed[@]}" --repository "$repository" "$@"); }
 profile() {  # profile DIR: each plan's latency per batch size on this machine, into DIR/<name>/latency.json
     .build/release/zenith profile --repository "$repository" --model "$name" --data "$data" --latency-only \
         --profiles "$1" >&2
