@@ -123,7 +123,7 @@ def train_head(feat, y, feat_val, y_val, classes, seed, seconds=60.0, max_epochs
     n, bs = xf.shape[0], 512
     steps = max_epochs * ((n + bs - 1) // bs)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
-    t0, best = time.time(), None
+    t0 = time.time()
     for ep in range(max_epochs):
         net.train()
         perm = torch.randperm(n, generator=g)

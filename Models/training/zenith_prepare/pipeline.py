@@ -112,7 +112,7 @@ def run(onnx_path, data_path, name, repository, split=None, work=None, branches=
         err = ort_check(onnx_path, m, imported, ds.x["validation"][:ORT_SAMPLES])
         say(f"import: {len(imported.graph['nodes'])} nodes, onnxruntime max relative error {err:.2e}")
         return {"graph": imported.graph, "weights": imported.weights, "ort_error": err}
-    imp = cache.step("import", do_import, times)
+    cache.step("import", do_import, times)
 
     def do_branches():
         g, w, rep = branches_mod.add_branches(imported, ds, branches, seed)

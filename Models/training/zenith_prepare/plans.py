@@ -33,7 +33,7 @@ import math
 import numpy as np
 import torch
 
-from .progress import Every, say
+from .progress import Every
 
 QUANTILES = (0.2, 0.4, 0.6, 0.8, 0.9)
 FILTER_FRACTIONS = (0.25, 0.38, 0.5)

@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 from onnx import TensorProto, helper
 
