@@ -3,19 +3,12 @@ repository, statistics and inference (JSON and binary tensors, classification) o
 of the repository (all take Fashion-MNIST images), with real test images checked against
 their real labels.
 
-The fixture starts `zenith serve` (the release build, or $ZENITH_BIN) on a free loopback port
-and stops it with SIGTERM, which must end it cleanly.
+The fixture starts `zenith serve` (conftest.zenith_server) on the repository's models.
 """
 
 import gzip
 import json
 import os
-import re
-import select
-import signal
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +16,8 @@ import pytest
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
-ROOT = Path(__file__).resolve().parents[2]
+from conftest import ROOT, zenith_server
+
 DATASET = Path(os.environ.get("ZENITH_DATASET", "/usr/share/datasets/fashion-mnist"))
 # Every model folder: its per-sample input dims and its tensors' names.
 CONFIGS = {p.parent.name: json.loads(p.read_text()) for p in sorted((ROOT / "Models").glob("*/config.json"))}
@@ -48,33 +42,8 @@ def test_set():
 
 @pytest.fixture(scope="module")
 def server():
-    binary = Path(os.environ.get("ZENITH_BIN", ROOT / ".build/release/zenith"))
-    assert binary.exists(), f"{binary} not found: run `swift build -c release --product zenith` first"
-    log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen(
-        [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--operator-port", "0", "--workers", "1",
-         "--repository", str(ROOT / "Models"), "--profiles", str(ROOT / "Profiles")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
-    url = None
-    deadline = time.monotonic() + 120
-    while url is None and time.monotonic() < deadline and process.poll() is None:
-        ready, _, _ = select.select([process.stdout], [], [], 1.0)
-        if ready:
-            match = re.search(r"on http://([\d.]+:\d+)", process.stdout.readline())
-            url = match and match.group(1)
-    if url is None:
-        process.kill()
-        log.seek(0)
-        pytest.fail(f"zenith serve did not start:\n{log.read()[-3000:]}")
-    yield url
-    process.send_signal(signal.SIGTERM)
-    try:
-        code = process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("zenith serve did not stop within 30 s of SIGTERM")
-    log.seek(0)
-    assert code == 0, f"zenith serve exited with {code}:\n{log.read()[-3000:]}"
+    with zenith_server(ROOT / "Models", "--workers", "1") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var lingering = false
     /// The connection is switching to HTTP/2; this handler is on its way out.
     private var upgrading = false
+    private let running = RunningRequests()
 
     init(limits: HTTP1ConnectionStateMachine.Limits, connection: ConnectionContext) {
         self.state = HTTP1ConnectionStateMachine(limits: limits)
@@ -50,6 +51,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
+        self.running.abandonAll()
         context.fireChannelInactive()
     }
 
@@ -80,7 +82,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 if let settings = partial.upgradeSettings {
                     self.upgradeToHTTP2(request, settings: settings, id: id, context: context)
                 } else {
-                    self.runner.start(request, id: id, sink: self)
+                    self.running.start(id: id) { self.runner.start(request, id: id, sink: self) }
                 }
             case .ignore:
                 break
@@ -140,7 +142,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             http2 = try self.connection.makeHTTP2Handler(upgrade: (settings, request.method == "HEAD"))
         } catch {
             self.logger.debug("h2c upgrade refused", metadata: ["error": "\(error)"])
-            self.runner.start(request, id: id, sink: self)
+            self.running.start(id: id) { self.runner.start(request, id: id, sink: self) }
             return
         }
         self.upgrading = true
@@ -204,6 +206,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         } else if event is ChannelShouldQuiesceEvent {
             if self.state.quiesce() { context.close(promise: nil) }
         } else if let event = event as? ChannelEvent, event == .inputClosed {
+            // A client that closes its side is taken to have left, as Go's net/http does: the
+            // work still queued for it is cancelled (what is already answered still goes out).
+            self.running.abandonAll()
             if self.lingering || self.state.inputClosed() { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -219,6 +224,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func deliver(id: Int, response: HTTPResponse) {
+        self.running.answered(id: id)
         guard !self.upgrading, let context = self.context else { return }
         self.perform(self.state.responseReady(id: id, response: response), context: context)
     }

@@ -21,6 +21,7 @@ final class HTTP2ConnectionHandler: NGHTTP2ChannelHandler, ResponseSink {
     var isFlushScheduled = false
     private var readHeld = false
     private var isClosing = false
+    private let running = RunningRequests()
 
     init(session: NGHTTP2Session, runner: HandlerRunner, remoteAddress: String?, logger: Logger) {
         self.session = session
@@ -42,6 +43,7 @@ final class HTTP2ConnectionHandler: NGHTTP2ChannelHandler, ResponseSink {
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
         self.isClosing = true
+        self.running.abandonAll()
         context.fireChannelInactive()
     }
 
@@ -74,11 +76,13 @@ final class HTTP2ConnectionHandler: NGHTTP2ChannelHandler, ResponseSink {
             case .request(let streamID):
                 guard let request = self.session.takeRequest(streamID: streamID, remoteAddress: self.remoteAddress)
                 else { continue }
-                self.runner.start(request, id: Int(streamID), sink: self)
+                self.running.start(id: Int(streamID)) { self.runner.start(request, id: Int(streamID), sink: self) }
             case .reject(let streamID, let rejection):
                 self.logger.debug(
                     "HTTP/2 request rejected", metadata: ["stream": "\(streamID)", "status": "\(rejection.status)"])
                 self.session.submitResponse(streamID: streamID, response: rejection.response)
+            case .abandoned(let streamID):
+                self.running.abandon(id: Int(streamID))
             }
         }
         self.session.clearEvents()
@@ -110,7 +114,7 @@ final class HTTP2ConnectionHandler: NGHTTP2ChannelHandler, ResponseSink {
     /// Hands the request that asked for an h2c upgrade to the handler; its response goes out on
     /// stream 1. Call once the handler is in the pipeline.
     func startUpgradedRequest(_ request: HTTPRequest) {
-        self.runner.start(request, id: 1, sink: self)
+        self.running.start(id: 1) { self.runner.start(request, id: 1, sink: self) }
     }
 
     /// Ends a read burst that no `channelReadComplete` will end: the bytes the HTTP/1 decoder
@@ -123,6 +127,7 @@ final class HTTP2ConnectionHandler: NGHTTP2ChannelHandler, ResponseSink {
     // MARK: Responses
 
     func deliver(id: Int, response: HTTPResponse) {
+        self.running.answered(id: id)
         guard !self.isClosing, let context = self.context else { return }
         self.session.submitResponse(streamID: Int32(id), response: response)
         self.scheduleFlush(context: context)

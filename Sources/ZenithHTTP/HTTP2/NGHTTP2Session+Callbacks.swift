@@ -56,7 +56,10 @@ extension NGHTTP2Session {
         }
 
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, _, userData in
-            NGHTTP2Session.owner(userData).streams.removeValue(forKey: streamID)
+            let session = NGHTTP2Session.owner(userData)
+            if let stream = session.streams.removeValue(forKey: streamID), stream.isDispatched, !stream.hasResponse {
+                session.appendEvent(.abandoned(streamID: streamID))
+            }
             return 0
         }
 

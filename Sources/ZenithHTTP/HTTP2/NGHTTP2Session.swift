@@ -21,6 +21,9 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
         case request(streamID: Int32)
         /// The stream must be answered with a rejection.
         case reject(streamID: Int32, TransportRejection)
+        /// The peer reset (or the session closed) a stream whose request was handed out and
+        /// not answered yet: nobody wants its response.
+        case abandoned(streamID: Int32)
     }
 
     let limits: Limits

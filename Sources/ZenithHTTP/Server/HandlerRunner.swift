@@ -19,7 +19,10 @@ struct HandlerRunner: Sendable {
 
     var eventLoop: any EventLoop { self.executor.eventLoop }
 
-    func start<Sink: ResponseSink>(_ request: HTTPRequest, id: Int, sink: Sink) {
+    /// Starts the handler for `request`; its response goes to `sink` as request `id`.
+    /// - Returns: the handler's task, to cancel if the client leaves before the answer.
+    @discardableResult
+    func start<Sink: ResponseSink>(_ request: HTTPRequest, id: Int, sink: Sink) -> Task<Void, Never> {
         let sink = NIOLoopBound(sink, eventLoop: self.eventLoop)
         let handler = self.handler
         let logger = self.logger
@@ -36,9 +39,9 @@ struct HandlerRunner: Sendable {
             }
         }
         if #available(macOS 26.0, *) {
-            Task.immediate(executorPreference: self.executor, operation: operation)
+            return Task.immediate(executorPreference: self.executor, operation: operation)
         } else {
-            Task(executorPreference: self.executor, operation: operation)
+            return Task(executorPreference: self.executor, operation: operation)
         }
     }
 }

@@ -8,13 +8,13 @@ public import CoreMetrics
 public final class ModelMetrics: Sendable {
     /// `zenith_requests_total{model, outcome}`: infer requests by how they ended.
     public enum Outcome: String, Sendable, CaseIterable {
-        case success, rejected, expired, invalid, unavailable, error
+        case success, rejected, expired, invalid, unavailable, error, cancelled
     }
 
     /// Reasons of `zenith_rejects_total{model, reason}`: every request answered without outputs.
     public static let rejectReasons = [
         "bad_request", "invalid_target", "slo_infeasible", "queue_full", "deadline_passed", "deadline_unreachable",
-        "timeout", "unavailable", "executor_failed",
+        "timeout", "unavailable", "executor_failed", "cancelled",
     ]
 
     private let requests: [Outcome: Counter]

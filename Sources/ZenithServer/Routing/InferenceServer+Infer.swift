@@ -45,6 +45,7 @@ extension InferenceServer {
                 case .expired: .expired
                 case .unavailable: .unavailable
                 case .executorFailed: .error
+                case .cancelled: .cancelled
                 }
             loaded.metrics.answeredWithout(outcome, reason: failure.reason, totalNanos: total)
             let missedSLO = outcome == .rejected || outcome == .expired

@@ -13,6 +13,9 @@ public enum InferenceFailure: Error, Sendable, Equatable {
     case unavailable
     /// The executor refused the batch: a bug (500).
     case executorFailed(String)
+    /// The client left before the answer (its stream was reset or its connection closed);
+    /// nobody reads the response (499, nginx's "client closed request").
+    case cancelled
 
     /// The label of `zenith_rejects_total` and the statistics for this failure.
     public var reason: String {
@@ -22,6 +25,7 @@ public enum InferenceFailure: Error, Sendable, Equatable {
         case .expired(let reason): reason.rawValue
         case .unavailable: "unavailable"
         case .executorFailed: "executor_failed"
+        case .cancelled: "cancelled"
         }
     }
 
@@ -56,6 +60,8 @@ public enum InferenceFailure: Error, Sendable, Equatable {
                 status: 503, message: "the model is being unloaded", reason: "unavailable", retryAfterSeconds: 1)
         case .executorFailed(let message):
             return RequestError(status: 500, message: "the executor failed: \(message)")
+        case .cancelled:
+            return RequestError(status: 499, message: "the client left before the answer", reason: "cancelled")
         }
     }
 }

@@ -101,15 +101,45 @@ public final class ModelScheduler: Sendable {
 
     /// Serves `request`: admits its samples, waits for them to be run, and returns the outputs or
     /// why there are none.
+    ///
+    /// Cancelling the calling task (its client left) withdraws the samples still queued, so no
+    /// compute is spent on them, and answers `.cancelled` at once; samples already in a running
+    /// batch finish with it and their outputs are dropped.
     /// - Parameter arrival: when the request arrived; its deadline counts from here.
     public func infer(_ request: InferenceRequest, arrival: Instant) async -> Result<InferenceResult, InferenceFailure>
     {
-        await withCheckedContinuation { continuation in
-            let pending = PendingInference(
-                request: request, elementsPerSample: model.inputElementCount, classes: model.classCount,
-                continuation: continuation)
-            submit(pending, requested: request.slo, arrival: arrival)
+        let box = PendingBox()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let pending = PendingInference(
+                    request: request, elementsPerSample: model.inputElementCount, classes: model.classCount,
+                    continuation: continuation)
+                box.pending.withLock { $0 = pending }
+                submit(pending, requested: request.slo, arrival: arrival)
+            }
+        } onCancel: {
+            box.pending.withLock { $0 }.map(withdraw)
         }
+    }
+
+    /// The request's `PendingInference`, for the cancellation handler, which may run before it exists.
+    private final class PendingBox: Sendable {
+        let pending = Mutex<PendingInference?>(nil)
+    }
+
+    /// The client of `pending` left: takes its queued samples out and answers it.
+    private func withdraw(_ pending: PendingInference) {
+        guard let ids = pending.markCancelled() else {
+            // Not admitted yet: admission sees the mark. Or answered already: nothing to do.
+            return
+        }
+        let now = clock.now()
+        let step = state.withLock { state -> Step in
+            state.withdraw(ids)
+            return state.step(effects: state.collectActions(now: now))
+        }
+        pending.fail(.cancelled)
+        perform(step)
     }
 
     private func submit(_ pending: PendingInference, requested: RequestedSLO, arrival: Instant) {
@@ -335,9 +365,21 @@ extension ModelScheduler.State {
                 slots[RequestID(raw)] = ModelScheduler.Slot(
                     pending: pending, sample: sample, siblings: ids, deadline: targets.deadline, bestEffort: bestEffort)
             }
+            guard pending.admitted(ids: ids) else {
+                withdraw(ids)
+                return .cancelled
+            }
             return nil
         case .rejected(let rejection): return .rejected(rejection)
         case .invalid(let invalid): return .invalidTarget(invalid)
+        }
+    }
+
+    /// Takes the samples `ids` still queued out of the controller; those in a running batch
+    /// stay until it finishes.
+    fileprivate mutating func withdraw(_ ids: Range<UInt64>) {
+        for raw in ids where controller.cancel(RequestID(raw)) {
+            slots[RequestID(raw)] = nil
         }
     }
 
@@ -391,9 +433,7 @@ extension ModelScheduler.State {
                     guard let slot = slots.removeValue(forKey: request.id) else { continue }
                     effects.append(.fail(slot.pending, .expired(request.reason)))
                     // The request is answered: its samples still queued need no compute.
-                    for sibling in slot.siblings where controller.cancel(RequestID(sibling)) {
-                        slots[RequestID(sibling)] = nil
-                    }
+                    withdraw(slot.siblings)
                 }
             case .wait(let until):
                 effects.append(.wake(until))

@@ -21,6 +21,10 @@ final class PendingInference: Sendable {
         var reports: [SampleReport?]
         var remaining: Int
         var continuation: CheckedContinuation<Outcome, Never>?
+        /// The ids its samples were queued under, once admitted.
+        var ids: Range<UInt64>?
+        /// The client left.
+        var cancelled = false
     }
 
     init(
@@ -55,6 +59,24 @@ final class PendingInference: Sendable {
             return (continuation, InferenceResult(logits: state.logits, samples: state.reports.map { $0! }))
         }
         if let (continuation, result) = done { continuation.resume(returning: .success(result)) }
+    }
+
+    /// Records the ids the samples were admitted under (called under the scheduler's lock).
+    /// - Returns: `false` if the client has already left: the caller withdraws them at once.
+    func admitted(ids: Range<UInt64>) -> Bool {
+        progress.withLock { state in
+            state.ids = ids
+            return !state.cancelled
+        }
+    }
+
+    /// The client left. Returns the admitted ids to withdraw, or `nil` when there is nothing to
+    /// withdraw: not admitted yet (admission then sees the mark) or already answered.
+    func markCancelled() -> Range<UInt64>? {
+        progress.withLock { state in
+            state.cancelled = true
+            return state.continuation == nil ? nil : state.ids
+        }
     }
 
     /// Answers the request with `failure`, unless it was already answered.
