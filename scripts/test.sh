@@ -31,3 +31,6 @@ for model_dir in Models/*/; do
     .build/release/zenith eval --model "$model" "${data[@]}" --json > ".build/reports/eval-$model.json"
     .build/release/zenith eval --model "$model" "${data[@]}" --plans dense
 done
+
+echo "== deploy/ validation"
+deploy/validate.sh
