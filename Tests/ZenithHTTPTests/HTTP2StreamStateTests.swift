@@ -36,7 +36,7 @@ import Testing
             let added = add(&state, "accept", "*/*")
             #expect(added)
         }
-        #expect(state.headerBlockComplete(endStream: true) == .dispatch)
+        #expect(state.headerBlockComplete(endStream: true, at: 1) == .dispatch)
         let request = state.takeRequest(remoteAddress: "127.0.0.1:1")
         #expect(request.method == "GET")
         #expect(request.path == "/v2/health/ready?x=1")
@@ -51,7 +51,7 @@ import Testing
         var state = HTTP2StreamState(limits: Self.limits)
         _ = add(&state, ":method", "POST")
         _ = add(&state, ":path", "/infer")
-        #expect(state.headerBlockComplete(endStream: false) == .wait)
+        #expect(state.headerBlockComplete(endStream: false, at: 1) == .wait)
         #expect(receive(&state, "hello") == .appended)
         #expect(receive(&state, "12345") == .appended)
         #expect(state.remoteEnded() == .dispatch)
@@ -71,15 +71,15 @@ import Testing
             #expect(!added, "nothing is kept once over the limit")
         }
         #expect(state.headers.isEmpty, "what was kept is dropped")
-        #expect(state.headerBlockComplete(endStream: true) == .reject(.headerListTooLarge(limit: 200)))
-        #expect(state.headerBlockComplete(endStream: true) == .ignore, "rejected once")
+        #expect(state.headerBlockComplete(endStream: true, at: 1) == .reject(.headerListTooLarge(limit: 200)))
+        #expect(state.headerBlockComplete(endStream: true, at: 1) == .ignore, "rejected once")
     }
 
     @Test func aDeclaredContentLengthOverTheLimitIsRejectedBeforeTheBody() {
         var state = HTTP2StreamState(limits: Self.limits)
         _ = add(&state, ":method", "POST")
         _ = add(&state, "content-length", "11")
-        #expect(state.headerBlockComplete(endStream: false) == .reject(.bodyTooLarge(limit: 10)))
+        #expect(state.headerBlockComplete(endStream: false, at: 1) == .reject(.bodyTooLarge(limit: 10)))
         #expect(receive(&state, "x") == .discarded)
         #expect(state.remoteEnded() == .ignore)
     }
@@ -87,7 +87,7 @@ import Testing
     @Test func aStreamedBodyOverTheLimitIsRejectedOnceAndThenDiscarded() {
         var state = HTTP2StreamState(limits: Self.limits)
         _ = add(&state, ":method", "POST")
-        #expect(state.headerBlockComplete(endStream: false) == .wait)
+        #expect(state.headerBlockComplete(endStream: false, at: 1) == .wait)
         #expect(receive(&state, "123456") == .appended)
         #expect(receive(&state, "12345") == .reject(.bodyTooLarge(limit: 10)))
         #expect(state.body.isEmpty, "the partial body is released")
@@ -118,19 +118,21 @@ import Testing
             value.withUnsafeBufferPointer { value in state.receiveHeader(name: name, value: value) }
         }
         #expect(state.headers.isEmpty)
-        #expect(state.headerBlockComplete(endStream: true) == .reject(.headerListTooLarge(limit: 200)))
+        #expect(state.headerBlockComplete(endStream: true, at: 1) == .reject(.headerListTooLarge(limit: 200)))
     }
 
     @Test func trailersAreCountedButNotKept() {
         var state = HTTP2StreamState(limits: Self.limits)
         _ = add(&state, ":method", "POST")
-        #expect(state.headerBlockComplete(endStream: false) == .wait)
+        #expect(state.headerBlockComplete(endStream: false, at: 1) == .wait)
         do {
             let added = add(&state, "x-trailer", "1")
             #expect(added)
         }
         #expect(state.headers["x-trailer"] == nil)
-        #expect(state.headerBlockComplete(endStream: true) == .dispatch)
+        #expect(state.headerBlockComplete(endStream: true, at: 2) == .dispatch)
+        // The request arrived with its headers, not its trailers.
+        #expect(state.takeRequest(remoteAddress: nil).receivedNanos == 1)
     }
 
     @Test func theResponseBodyIsServedInSlicesUntilTheEnd() {

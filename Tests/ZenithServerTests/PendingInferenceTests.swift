@@ -21,7 +21,7 @@ import ZenithCore
         let request = try request()
         let outcome = await withCheckedContinuation { continuation in
             let pending = PendingInference(request: request, elementsPerSample: 2, classes: 10, continuation: continuation)
-            #expect(pending.admitted(ids: 7..<10))
+            #expect(pending.admitted(ids: 7..<10, deadline: .distantFuture))
             #expect(pending.markCancelled() == 7..<10)
             pending.fail(.cancelled)
             // Answered: a second cancellation has nothing to withdraw.
@@ -35,7 +35,7 @@ import ZenithCore
         let outcome = await withCheckedContinuation { continuation in
             let pending = PendingInference(request: request, elementsPerSample: 2, classes: 10, continuation: continuation)
             #expect(pending.markCancelled() == nil)
-            #expect(!pending.admitted(ids: 1..<4))
+            #expect(!pending.admitted(ids: 1..<4, deadline: .distantFuture))
             pending.fail(.cancelled)
         }
         #expect(failure(of: outcome) == .cancelled)

@@ -16,6 +16,10 @@ public struct HTTPRequest: Sendable {
     public var version: HTTPVersion
     /// The peer's address as `ip:port`, if known.
     public var remoteAddress: String?
+    /// When the request's header block was complete, stamped on the event loop that read it
+    /// (`DispatchTime` uptime nanoseconds, `CLOCK_MONOTONIC`): the request's arrival, before any
+    /// wait for its body, its handler or a busy loop. `nil` for a request not read from a socket.
+    public var receivedNanos: UInt64?
 
     /// Creates a request; the server does this, tests and routers may too.
     public init(
@@ -24,7 +28,8 @@ public struct HTTPRequest: Sendable {
         headers: HTTPHeaderList = [:],
         body: [UInt8] = [],
         version: HTTPVersion = .http1_1,
-        remoteAddress: String? = nil
+        remoteAddress: String? = nil,
+        receivedNanos: UInt64? = nil
     ) {
         self.method = method
         self.path = path
@@ -32,6 +37,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.version = version
         self.remoteAddress = remoteAddress
+        self.receivedNanos = receivedNanos
     }
 
     /// The path without its query string.

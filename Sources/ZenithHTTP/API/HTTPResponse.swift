@@ -12,6 +12,8 @@ public struct HTTPResponse: Sendable {
     public var headers: HTTPHeaderList
     /// The response body.
     public var body: [UInt8]
+    /// Told when the response's last byte leaves (or that it never will).
+    public var delivery: ResponseDelivery?
 
     /// Creates a response.
     ///

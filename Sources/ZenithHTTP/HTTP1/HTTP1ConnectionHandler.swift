@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -19,6 +20,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         var body: [UInt8]
         /// The decoded `HTTP2-Settings` of a request asking to switch to h2c.
         var upgradeSettings: [UInt8]?
+        /// When its head was complete.
+        var receivedNanos: UInt64
     }
 
     /// How long a lingering close keeps discarding the peer's input before closing.
@@ -78,7 +81,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 guard let partial = self.partial.take() else { return }
                 let request = HTTPRequest(
                     method: partial.method, path: partial.path, headers: partial.headers, body: partial.body,
-                    version: .http1_1, remoteAddress: self.remoteAddress)
+                    version: .http1_1, remoteAddress: self.remoteAddress, receivedNanos: partial.receivedNanos)
                 if let settings = partial.upgradeSettings {
                     self.upgradeToHTTP2(request, settings: settings, id: id, context: context)
                 } else {
@@ -91,6 +94,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let receivedNanos = DispatchTime.now().uptimeNanoseconds
         // The decoder stops parsing after a request asking to upgrade (h2c is not served that
         // way), so such a connection ends with its response.
         let info = HTTP1ConnectionStateMachine.RequestInfo(
@@ -119,7 +123,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 info.isHTTP10 || self.state.pendingResponses != 1 ? nil : H2CUpgrade.settingsPayload(from: headers)
             self.partial = PartialRequest(
                 method: head.method.rawValue, path: head.uri, headers: headers, body: body,
-                upgradeSettings: upgradeSettings)
+                upgradeSettings: upgradeSettings, receivedNanos: receivedNanos)
             if sendContinue {
                 var buffer = context.channel.allocator.buffer(capacity: 32)
                 HTTP1ResponseSerializer.writeContinue(into: &buffer)
@@ -238,16 +242,21 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             HTTP1ResponseSerializer.write(
                 outgoing.response, for: outgoing.info, closeConnection: outgoing.closeConnection, into: &buffer)
         }
+        let deliveries = flush.responses.compactMap(\.response.delivery)
+        let written = context.writeAndFlush(self.wrapOutboundOut(buffer))
+        if !deliveries.isEmpty {
+            written.assumeIsolated().whenSuccess { for delivery in deliveries { delivery.sent() } }
+        }
         switch flush.afterWrite {
         case .keepOpen:
-            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            break
         case .close:
-            context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            written.assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         case .closeLingering:
             self.lingering = true
-            context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+            written.assumeIsolated().whenComplete { _ in
                 context.close(mode: .output, promise: nil)
                 context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTimeout) {
                     context.close(promise: nil)

@@ -47,6 +47,10 @@ struct HTTP2StreamState {
     private(set) var responseBody: [UInt8] = []
     private(set) var responseOffset = 0
     private(set) var hasResponse = false
+    /// When the request's header block was complete.
+    private(set) var receivedNanos: UInt64?
+    /// Told when the response's last frame is sent.
+    private var delivery: ResponseDelivery?
 
     let limits: Limits
 
@@ -95,8 +99,9 @@ struct HTTP2StreamState {
         }
     }
 
-    /// A complete header block arrived (the request's headers, or trailers).
-    mutating func headerBlockComplete(endStream: Bool) -> Completion {
+    /// A complete header block arrived (the request's headers, or trailers) at `nanos`.
+    mutating func headerBlockComplete(endStream: Bool, at nanos: UInt64) -> Completion {
+        if self.receivedNanos == nil { self.receivedNanos = nanos }
         if let rejection = self.rejection {
             guard !self.rejectionAnswered else { return .ignore }
             self.rejectionAnswered = true
@@ -162,7 +167,7 @@ struct HTTP2StreamState {
         }
         return HTTPRequest(
             method: self.method, path: self.path, headers: headers, body: body, version: .http2,
-            remoteAddress: remoteAddress)
+            remoteAddress: remoteAddress, receivedNanos: self.receivedNanos)
     }
 
     // MARK: Response
@@ -176,14 +181,21 @@ struct HTTP2StreamState {
     }
 
     /// Records the response to serve; `nil` if the stream was already answered.
-    mutating func setResponse(status: Int, body: [UInt8]) -> ResponsePlan? {
+    mutating func setResponse(status: Int, body: [UInt8], delivery: ResponseDelivery? = nil) -> ResponsePlan? {
         guard !self.hasResponse else { return nil }
         self.hasResponse = true
+        self.delivery = delivery
         let bodyAllowed = status >= 200 && status != 204 && status != 304
         let sendsBody = bodyAllowed && !self.isHead && !body.isEmpty
         self.responseBody = sendsBody ? body : []
         self.responseOffset = 0
         return ResponsePlan(sendsContentLength: bodyAllowed, sendsBody: sendsBody)
+    }
+
+    /// The response's last frame (END_STREAM) was serialised for the socket.
+    mutating func responseSent() {
+        self.delivery?.sent()
+        self.delivery = nil
     }
 
     /// Copies up to `capacity` bytes of the response body to `destination`; returns the count and

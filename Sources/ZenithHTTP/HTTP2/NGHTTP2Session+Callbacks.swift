@@ -1,4 +1,5 @@
 internal import CNGHTTP2
+import Dispatch
 
 /// The C callbacks nghttp2 calls while receiving and sending. Each finds its ``NGHTTP2Session``
 /// from `user_data` and its stream from the stream id.
@@ -33,7 +34,8 @@ extension NGHTTP2Session {
             let endStream = frame.pointee.hd.flags & NGHTTP2Frame.flagEndStream != 0
             let completion: HTTP2StreamState.Completion?
             if type == NGHTTP2Frame.headers {
-                completion = session.streams[streamID]?.headerBlockComplete(endStream: endStream)
+                completion = session.streams[streamID]?.headerBlockComplete(
+                    endStream: endStream, at: DispatchTime.now().uptimeNanoseconds)
             } else {
                 completion = endStream ? session.streams[streamID]?.remoteEnded() : nil
             }
@@ -63,11 +65,13 @@ extension NGHTTP2Session {
             return 0
         }
 
-        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { nghttpSession, frame, _ in
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { nghttpSession, frame, userData in
             guard let frame, frame.pointee.hd.flags & NGHTTP2Frame.flagEndStream != 0 else { return 0 }
             let type = frame.pointee.hd.type
             guard type == NGHTTP2Frame.headers || type == NGHTTP2Frame.data else { return 0 }
             let streamID = frame.pointee.hd.stream_id
+            // The bytes nghttp2 serialises go to the channel in the same output pass.
+            NGHTTP2Session.owner(userData).streams[streamID]?.responseSent()
             // The response is complete but the request is not (rejected, or answered early):
             // tell the peer to stop sending, as RFC 9113 §8.1 allows.
             if nghttp2_session_get_stream_remote_close(nghttpSession, streamID) == 0 {

@@ -100,7 +100,8 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     @discardableResult
     func submitResponse(streamID: Int32, response: HTTPResponse) -> Bool {
         let status = HTTP1ResponseSerializer.wireStatus(response.status)
-        guard let plan = self.streams[streamID]?.setResponse(status: status, body: response.body) else { return false }
+        guard let plan = self.streams[streamID]?.setResponse(status: status, body: response.body, delivery: response.delivery)
+        else { return false }
         let sendsBody = plan.sendsBody
 
         self.headerBlock.removeAll()

@@ -1,13 +1,26 @@
+public import ZenithControl
+
 /// What the scheduler did for one request: the outputs and, per sample, how they were made.
 public struct InferenceResult: Sendable, Equatable {
     /// `batchSize × classes` logits, sample-major.
     public var logits: [Float]
     /// One per sample, in request order.
     public var samples: [SampleReport]
+    /// The request's latency deadline (`.distantFuture` without a latency target).
+    public var deadline: Instant
 
-    public init(logits: [Float], samples: [SampleReport]) {
+    public init(logits: [Float], samples: [SampleReport], deadline: Instant = .distantFuture) {
         self.logits = logits
         self.samples = samples
+        self.deadline = deadline
+    }
+
+    /// The result with every sample's `sloMet` set to `met`: the SLO is judged for the request
+    /// as a whole when its answer is ready, and again when it has left.
+    public func judged(met: Bool) -> InferenceResult {
+        var judged = self
+        for index in judged.samples.indices { judged.samples[index].sloMet = met }
+        return judged
     }
 }
 
@@ -27,7 +40,8 @@ public struct SampleReport: Sendable, Equatable {
     public var batchSize: Int
     /// Identifies that batch, so a request's compute is not counted twice for samples sharing one.
     public var batch: UInt64
-    /// Finished by its deadline (always, without a latency target).
+    /// Finished by its deadline (always, without a latency target): when its batch finished, in
+    /// the scheduler's report; when the answer was ready or left, once the server judged it.
     public var sloMet: Bool
     /// Served although no plan was predicted to meet its deadline (best-effort policy).
     public var bestEffort: Bool

@@ -26,16 +26,28 @@ extension InferenceServer {
         log?["batch"] = "\(decoded.batchSize)"
 
         switch await loaded.scheduler.infer(decoded, arrival: arrival) {
-        case .success(let result):
-            let total = clock.now().nanoseconds(since: arrival)
-            loaded.metrics.served(result, totalNanos: total)
-            loaded.statistics.served(result, totalNanos: total)
-            loaded.recent.served(result, totalNanos: total, now: arrival.advanced(by: total))
+        case .success(let computed):
+            let ready = clock.now()
+            // The answer's own slo_met: was it ready by the deadline.
+            let result = computed.judged(met: ready <= computed.deadline)
             log?["plan"] = "\(result.weakestSample?.plan ?? "")"
             log?["queue_us"] = "\(result.queueNanos / 1_000)"
             log?["compute_us"] = "\(result.computeNanos / 1_000)"
             log?["slo_met"] = "\(result.sloMet)"
-            return loaded.encoder.encode(decoded, result: result, totalNanos: total)
+            var response = loaded.encoder.encode(decoded, result: result, totalNanos: ready.nanoseconds(since: arrival))
+            // What operators and autoscalers read is judged when the last byte left: a slow
+            // reader or a full socket buffer can still make the request late. An answer that
+            // never left (the client went away) missed.
+            let clock = self.clock
+            response.delivery = ResponseDelivery { sentNanos in
+                let sent = sentNanos.map(Instant.init(nanoseconds:)) ?? clock.now()
+                let delivered = result.judged(met: sentNanos != nil && sent <= result.deadline)
+                let total = sent.nanoseconds(since: arrival)
+                loaded.metrics.served(delivered, totalNanos: total)
+                loaded.statistics.served(delivered, totalNanos: total)
+                loaded.recent.served(delivered, totalNanos: total, now: sent)
+            }
+            return response
         case .failure(let failure):
             let total = clock.now().nanoseconds(since: arrival)
             let outcome: ModelMetrics.Outcome =

@@ -25,7 +25,9 @@ public struct InferenceServer: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        let arrival = clock.now()
+        // Stamped by the transport when the headers were complete: time spent waiting for the
+        // body, for a busy event loop or for this task counts toward the request's latency.
+        let arrival = request.receivedNanos.map(Instant.init(nanoseconds:)) ?? clock.now()
         // Only built when a debug line will be written: interpolating it costs more than routing.
         var log: Logger.Metadata? = logger.logLevel <= .debug ? [:] : nil
         let response: HTTPResponse

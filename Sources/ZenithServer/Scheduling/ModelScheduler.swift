@@ -365,7 +365,7 @@ extension ModelScheduler.State {
                 slots[RequestID(raw)] = ModelScheduler.Slot(
                     pending: pending, sample: sample, siblings: ids, deadline: targets.deadline, bestEffort: bestEffort)
             }
-            guard pending.admitted(ids: ids) else {
+            guard pending.admitted(ids: ids, deadline: targets.deadline) else {
                 withdraw(ids)
                 return .cancelled
             }

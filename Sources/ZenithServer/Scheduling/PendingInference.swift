@@ -23,6 +23,7 @@ final class PendingInference: Sendable {
         var continuation: CheckedContinuation<Outcome, Never>?
         /// The ids its samples were queued under, once admitted.
         var ids: Range<UInt64>?
+        var deadline = Instant.distantFuture
         /// The client left.
         var cancelled = false
     }
@@ -56,16 +57,18 @@ final class PendingInference: Sendable {
             state.remaining -= 1
             guard state.remaining == 0, let continuation = state.continuation else { return nil }
             state.continuation = nil
-            return (continuation, InferenceResult(logits: state.logits, samples: state.reports.map { $0! }))
+            return (continuation, InferenceResult(logits: state.logits, samples: state.reports.map { $0! }, deadline: state.deadline))
         }
         if let (continuation, result) = done { continuation.resume(returning: .success(result)) }
     }
 
-    /// Records the ids the samples were admitted under (called under the scheduler's lock).
+    /// Records the ids the samples were admitted under and the request's deadline (called under
+    /// the scheduler's lock).
     /// - Returns: `false` if the client has already left: the caller withdraws them at once.
-    func admitted(ids: Range<UInt64>) -> Bool {
+    func admitted(ids: Range<UInt64>, deadline: Instant) -> Bool {
         progress.withLock { state in
             state.ids = ids
+            state.deadline = deadline
             return !state.cancelled
         }
     }
