@@ -7,19 +7,25 @@
    time by design), over real test images sent with tritonclient.
 
 usage: .venv/bin/python LoadTests/bench_frontend.py [--requests 100000] [--infers 2000]
-(needs `scripts/setup.sh --python` and `swift build -c release --product zenith`)
+(needs `scripts/setup.sh --python`, `swift build -c release --product zenith`, h2load from Debian's
+nghttp2-client and nghttpd from nghttp2-server; Linux: nghttpd's port is read from /proc)
+
+Both servers bind port 0, so no port is picked free and then released for someone else to take:
+zenith prints the port it got ("... on http://HOST:PORT"); nghttpd prints nothing, so its
+listening socket is looked up among the process's open files in /proc.
 """
 import argparse
 import gzip
 import os
+import queue
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -28,21 +34,56 @@ import tritonclient.http as http
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def announced_port(server: subprocess.Popen, seconds: float = 300) -> int:
+    """The port `zenith serve --port 0` reports on stdout once it listens (models load first).
 
+    A thread reads the server's stdout to its end, so the pipe never fills while it runs."""
+    lines: "queue.Queue[str | None]" = queue.Queue()
 
-def wait_for(port: int, seconds: float = 120) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
+    def pump() -> None:
+        for line in server.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"nothing listening on port {port}")
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            sys.exit(f"zenith exited (status {server.wait()}) before it listened")
+        if match := re.search(r" on http://[^\s]+:(\d+)$", line.strip()):
+            # The pump keeps draining; later lines are not needed.
+            return int(match.group(1))
+    sys.exit(f"zenith did not report its port within {seconds:.0f} s")
+
+
+def listening_port(server: subprocess.Popen, seconds: float = 30) -> int:
+    """The IPv4 TCP port a child process listens on, from its socket inodes in /proc (Linux)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"{server.args[0]} exited (status {server.returncode}) before it listened")
+        inodes = set()
+        fds = f"/proc/{server.pid}/fd"
+        for fd in os.listdir(fds):
+            try:
+                target = os.readlink(os.path.join(fds, fd))
+            except OSError:
+                continue  # closed since listed
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+        with open("/proc/net/tcp") as table:
+            next(table)  # the header
+            for row in table:
+                # sl local_address rem_address st ... inode: local is HEXIP:HEXPORT, st 0A is LISTEN.
+                fields = row.split()
+                if fields[3] == "0A" and fields[9] in inodes:
+                    return int(fields[1].split(":")[1], 16)
+        time.sleep(0.05)
+    sys.exit(f"{server.args[0]} did not listen within {seconds:.0f} s")
 
 
 def h2load(url: str, requests: int, clients: int, streams: int) -> float:
@@ -68,18 +109,18 @@ def main() -> None:
     parser.add_argument("--infers", type=int, default=2000)
     args = parser.parse_args()
 
-    zenith_port, nghttpd_port = free_port(), free_port()
     docroot = tempfile.mkdtemp()
     with open(os.path.join(docroot, "ready"), "w") as f:
         f.write("{}")
     servers = [
-        subprocess.Popen([os.path.join(ROOT, ".build/release/zenith"), "serve", "--port", str(zenith_port),
-                          "--no-operator", "--log-level", "warning"], cwd=ROOT, stdout=subprocess.DEVNULL),
-        subprocess.Popen(["nghttpd", "--no-tls", "-d", docroot, str(nghttpd_port)], stdout=subprocess.DEVNULL),
+        subprocess.Popen([os.path.join(ROOT, ".build/release/zenith"), "serve", "--host", "127.0.0.1", "--port", "0",
+                          "--no-operator", "--log-level", "warning"], cwd=ROOT, stdout=subprocess.PIPE, text=True),
+        subprocess.Popen(["nghttpd", "--no-tls", "--address", "127.0.0.1", "-d", docroot, "0"],
+                         stdout=subprocess.DEVNULL),
     ]
     try:
-        wait_for(zenith_port)
-        wait_for(nghttpd_port)
+        zenith_port = announced_port(servers[0])
+        nghttpd_port = listening_port(servers[1])
         settings = dict(requests=args.requests, clients=args.clients, streams=args.streams)
         # Alternate, twice each, so that machine noise lands on both.
         zenith, nghttpd = [], []

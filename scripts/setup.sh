@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libopenblas-dev libjson-c-dev libnghttp2-dev zlib1g-dev dataset-fashion-mnist nghttp2-client curl prometheus)
+packages=(pkg-config libopenblas-dev libjson-c-dev libnghttp2-dev zlib1g-dev dataset-fashion-mnist nghttp2-client nghttp2-server curl prometheus)
 with_python=0
 with_train=0
 for arg in "$@"; do

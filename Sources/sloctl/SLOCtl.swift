@@ -1,5 +1,6 @@
 import ArgumentParser
 import SLOCtlKit
+import ZenithCore
 
 /// `sloctl`: reads and sets Zenith's SLO targets at run time through the operator API.
 ///
@@ -10,5 +11,6 @@ struct SLOCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sloctl",
         abstract: "Read and change Zenith's per-model SLO targets through the operator API.",
+        version: ZenithVersion.string,
         subcommands: [SetTarget.self, GetTarget.self, Status.self, Models.self, DeleteClass.self])
 }

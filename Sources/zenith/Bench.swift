@@ -14,11 +14,11 @@ struct Bench: ParsableCommand {
     @Option(help: "Alternating timing rounds.")
     var rounds = 15
 
-    @Option(help: "Python with onnxruntime installed.")
-    var python = ".venv/bin/python"
+    @Option(help: "Python with onnxruntime installed (default: .venv/bin/python in \(Zenith.homeHelp)).")
+    var python: String?
 
-    @Option(help: "The ONNX Runtime helper script.")
-    var helper = "LoadTests/peer/ort_peer.py"
+    @Option(help: "The ONNX Runtime helper script (default: LoadTests/peer/ort_peer.py in \(Zenith.homeHelp)).")
+    var helper: String?
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -34,7 +34,10 @@ struct Bench: ParsableCommand {
             throw ValidationError("--batch \(batch) exceeds max_batch_size \(model.config.maxBatchSize) of \(model.name)")
         }
         let data = try EvaluationData.load(for: model, data: options.data, directory: options.dataset)
-        let result = try PeerBenchmark(model: model, python: python, helper: helper).run(images: data.test, batch: batch, rounds: rounds)
+        let peer = PeerBenchmark(
+            model: model, python: python ?? Zenith.home.path(".venv/bin/python"),
+            helper: helper ?? Zenith.home.path("LoadTests/peer/ort_peer.py"))
+        let result = try peer.run(images: data.test, batch: batch, rounds: rounds)
         if json {
             var report = result.json
             if case .object(var object) = report {

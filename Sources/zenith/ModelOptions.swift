@@ -4,8 +4,10 @@ import ZenithExecutor
 
 /// Options every model command shares.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "The model repository: one folder per model.")
-    var repository = "Models"
+    @Option(help: "The model repository: one folder per model (default: Models in \(Zenith.homeHelp)).")
+    var repository: String?
+
+    var resolvedRepository: String { repository ?? Zenith.home.path("Models") }
 
     @Option(help: "The model to use (a folder of the repository).")
     var model: String
@@ -27,7 +29,7 @@ struct ModelOptions: ParsableArguments {
     func loadModel() throws -> Model {
         BLAS.setThreadCount(blasThreads)
         do {
-            return try Model(directory: "\(repository)/\(model)")
+            return try Model(directory: "\(resolvedRepository)/\(model)")
         } catch {
             throw ValidationError("cannot load model '\(model)': \(error)")
         }

@@ -11,8 +11,8 @@ struct Profile: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: "Where this machine's latency profiles are written.")
-    var profiles = "Profiles"
+    @Option(help: "Where this machine's latency profiles are written (default: Profiles in \(Zenith.homeHelp)).")
+    var profiles: String?
 
     @Flag(help: "Measure latency only (the model's accuracy.json stays as it is).")
     var latencyOnly = false
@@ -20,7 +20,7 @@ struct Profile: ParsableCommand {
     func run() throws {
         let model = try options.loadModel()
         let data = try EvaluationData.load(for: model, data: options.data, directory: options.dataset)
-        let folder = "\(profiles)/\(model.name)"
+        let folder = "\(profiles ?? Zenith.home.path("Profiles"))/\(model.name)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if !latencyOnly {
             let accuracy = try Profiler.accuracyProfile(model: model, validation: data.validation)

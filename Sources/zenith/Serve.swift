@@ -12,11 +12,15 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve every model of the repository over the Open Inference Protocol (HTTP/1.1 and h2c).")
 
-    @Option(help: "The model repository: one folder per model.")
-    var repository = "Models"
+    @Option(help: "The model repository: one folder per model (default: Models in \(Zenith.homeHelp)).")
+    var repository: String?
 
-    @Option(help: "Profiles written by `zenith profile` (measured at start-up when missing).")
-    var profiles = "Profiles"
+    @Option(
+        help: """
+            Profiles written by `zenith profile`, measured at start-up when missing (default: Profiles \
+            in \(Zenith.homeHelp)).
+            """)
+    var profiles: String?
 
     @Option(help: "The address to listen on.")
     var host = "0.0.0.0"
@@ -74,6 +78,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (debug: one line per request).")
     var logLevel = "info"
 
+    @Option(
+        help: "How records are written to standard error: text lines, or one JSON object a line, metadata as fields.")
+    var logFormat = LogFormat.text
+
     @Option(help: "The address the operator API (sloctl) listens on.")
     var operatorHost = "127.0.0.1"
 
@@ -130,13 +138,22 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let format = logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler: any LogHandler =
+                switch format {
+                case .text: StreamLogHandler.standardError(label: label)
+                case .json: JSONLogHandler.standardError(label: label)
+                }
             handler.logLevel = level
             return handler
         }
         var logger = Logger(label: "zenith")
         logger.logLevel = level
+        let home = Zenith.home
+        logger.debug(
+            "relative defaults are taken from \(home.directory)",
+            metadata: ["home": "\(home.directory)", "home_source": "\(home.source)"])
 
         // Only the executable picks the metrics backend; the library emits through swift-metrics.
         let registry = PrometheusCollectorRegistry()
@@ -147,11 +164,12 @@ struct Serve: AsyncParsableCommand {
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
         factory.defaultValueHistogramBuckets = [1, 2, 4, 8, 16, 32, 64]
-        MetricsSystem.bootstrap(factory)
+        MetricsSystem.bootstrap(PrometheusHelpFactory(factory, help: ModelMetrics.helpTexts))
 
         let application = try await ZenithApplication(
             repository: ModelRepositoryOptions(
-                directory: repository, profiles: profiles, dataset: dataset, workers: resolvedWorkers,
+                directory: repository ?? home.path("Models"), profiles: profiles ?? home.path("Profiles"),
+                dataset: dataset, workers: resolvedWorkers,
                 mode: denseOnly ? .denseOnly : .controller, maxQueueDepth: maxQueueDepth,
                 warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization, logger: logger),
             http: HTTPServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes),

@@ -17,6 +17,22 @@ public final class ModelMetrics: Sendable {
         "timeout", "unavailable", "executor_failed", "cancelled",
     ]
 
+    /// The `# HELP` text of every family this type emits, by metric name (swift-metrics carries
+    /// no description; the executable hands these to its Prometheus backend).
+    public static let helpTexts: [String: String] = [
+        "zenith_requests_total": "Infer requests answered, by how they ended (outcome).",
+        "zenith_rejects_total": "Infer requests answered without outputs, by reason.",
+        "zenith_plan_samples_total": "Samples computed, by the plan that ran them.",
+        "zenith_exits_total": "Samples that left at an early exit, by plan.",
+        "zenith_queue_duration_seconds": "Time requests answered with outputs waited in the queue.",
+        "zenith_compute_duration_seconds": "Executor time per batch.",
+        "zenith_request_duration_seconds": "Time from a request's arrival to its answer, whatever the outcome.",
+        "zenith_slo_requests_total": "Infer requests judged against their SLO: met (true) or missed (false).",
+        "zenith_batch_size": "Samples per batch the executor ran.",
+        "zenith_inflight_samples": "Samples admitted and not yet answered.",
+        "zenith_queued_samples": "Samples admitted and still waiting in the queue.",
+    ]
+
     private let requests: [Outcome: Counter]
     private let rejects: [String: Counter]
     /// Per plan, in the order of `ModelProfile.plans` (indexed by `PlanProfile.index`).

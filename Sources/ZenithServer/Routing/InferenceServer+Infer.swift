@@ -20,20 +20,23 @@ extension InferenceServer {
             loaded.metrics.answeredWithout(.invalid, reason: "bad_request", totalNanos: total)
             loaded.statistics.failed(reason: "bad_request", totalNanos: total, missedSLO: false)
             loaded.recent.failed(reason: "bad_request", missedSLO: false, now: arrival.advanced(by: total))
+            log?["outcome"] = "invalid"
             log?["reason"] = "bad_request"
             return error.response
         }
-        log?["batch"] = "\(decoded.batchSize)"
+        log?["batch"] = .stringConvertible(decoded.batchSize)
+        if let id = decoded.id { log?["request_id"] = "\(id)" }
 
         switch await loaded.scheduler.infer(decoded, arrival: arrival) {
         case .success(let computed):
             let ready = clock.now()
             // The answer's own slo_met: was it ready by the deadline.
             let result = computed.judged(met: ready <= computed.deadline)
+            log?["outcome"] = "success"
             log?["plan"] = "\(result.weakestSample?.plan ?? "")"
-            log?["queue_us"] = "\(result.queueNanos / 1_000)"
-            log?["compute_us"] = "\(result.computeNanos / 1_000)"
-            log?["slo_met"] = "\(result.sloMet)"
+            log?["queue_us"] = .stringConvertible(result.queueNanos / 1_000)
+            log?["compute_us"] = .stringConvertible(result.computeNanos / 1_000)
+            log?["slo_met"] = .stringConvertible(result.sloMet)
             var response = loaded.encoder.encode(decoded, result: result, totalNanos: ready.nanoseconds(since: arrival))
             // What operators and autoscalers read is judged when the last byte left: a slow
             // reader or a full socket buffer can still make the request late. An answer that
@@ -63,6 +66,7 @@ extension InferenceServer {
             let missedSLO = outcome == .rejected || outcome == .expired
             loaded.statistics.failed(reason: failure.reason, totalNanos: total, missedSLO: missedSLO)
             loaded.recent.failed(reason: failure.reason, missedSLO: missedSLO, now: arrival.advanced(by: total))
+            log?["outcome"] = "\(outcome.rawValue)"
             log?["reason"] = "\(failure.reason)"
             return failure.requestError.response
         }

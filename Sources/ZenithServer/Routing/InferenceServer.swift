@@ -37,8 +37,8 @@ public struct InferenceServer: HTTPHandler {
         case .success(let route):
             response = await respond(to: route, request: request, arrival: arrival, log: &log)
         }
-        log?["status"] = "\(response.status)"
-        log?["us"] = "\(clock.now().nanoseconds(since: arrival) / 1_000)"
+        log?["status"] = .stringConvertible(response.status)
+        log?["total_us"] = .stringConvertible(clock.now().nanoseconds(since: arrival) / 1_000)
         if let log { logger.debug("\(request.method) \(request.path) \(request.version)", metadata: log) }
         return response
     }

@@ -39,6 +39,20 @@ final class CompletionLog: Sendable {
     /// Answers recorded so far.
     var count: Int { completed.load(ordering: .acquiring) }
 
+    /// The entries recorded since `marks` (one position per connection, empty at first), which
+    /// move past what is returned: for progress reports while the run goes on.
+    func entries(after marks: inout [Int]) -> [Entry] {
+        if marks.count != shards.count { marks = [Int](repeating: 0, count: shards.count) }
+        var recent: [Entry] = []
+        for (connection, shard) in shards.enumerated() {
+            shard.entries.withLock { entries in
+                recent.append(contentsOf: entries[marks[connection]...])
+                marks[connection] = entries.count
+            }
+        }
+        return recent
+    }
+
     /// Every entry, merged (call once sending has stopped and answers are in or given up).
     func drain() -> [Entry] {
         shards.flatMap { shard in shard.entries.withLock { entries in entries } }

@@ -31,9 +31,10 @@ public struct ScenarioRunner: Sendable {
     ///   - operatorEndpoint: the operator API, if there is one.
     ///   - durationSeconds: the schedule's length.
     ///   - eventLoopGroup: the client's event loops.
+    ///   - progress: where progress lines go while the run goes on (none without).
     public func run(
         mode: String, endpoint: Endpoint, operatorEndpoint: Endpoint?, durationSeconds: Double,
-        eventLoopGroup: any EventLoopGroup
+        eventLoopGroup: any EventLoopGroup, progress: RunProgress? = nil
     ) async throws -> RunRecord {
         let transport = try await ClientConnectionPool.connect(
             to: endpoint, count: options.connections, version: options.version, eventLoopGroup: eventLoopGroup)
@@ -45,9 +46,17 @@ public struct ScenarioRunner: Sendable {
         let timed = startActions(operatorClient, clock: clock)
         let pool = self.pool
         let schedule = self.schedule
+        let sentCounter = SentCounter()
+        let reporter = progress.map {
+            startProgress($0, mode: mode, durationSeconds: durationSeconds, log: log, sent: sentCounter, clock: clock)
+        }
+        defer { reporter?.cancel() }
         let sent = await OpenLoopSender(spinMicros: options.spinMicros).run(
             offsetsNanos: schedule.offsetsNanos,
-            request: { pool.requests[schedule.classIndices[$0]][schedule.payloadIndices[$0]] },
+            request: { index in
+                sentCounter.sending(index)
+                return pool.requests[schedule.classIndices[index]][schedule.payloadIndices[index]]
+            },
             transport: transport, clock: clock,
             completion: { index, connection, result in
                 log.record(.init(index: index, completedNanos: clock.now(), result: result), connection: connection)
@@ -57,6 +66,7 @@ public struct ScenarioRunner: Sendable {
         while log.count < schedule.count && clock.now() < giveUp {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        reporter?.cancel()
         let entries = log.drain()
         for task in timed { actions.append(await task.value) }
         await transport.close()
@@ -103,27 +113,62 @@ public struct ScenarioRunner: Sendable {
         }
     }
 
+    /// A line every `progress.interval` until cancelled: what was sent and answered so far, and
+    /// the attainment of (a bounded sample of) the answers since the previous line.
+    private func startProgress(
+        _ progress: RunProgress, mode: String, durationSeconds: Double, log: CompletionLog, sent: SentCounter,
+        clock: LoadClock
+    ) -> Task<Void, Never> {
+        Task {
+            var marks: [Int] = []
+            let components = progress.interval.components
+            let intervalSeconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+            while true {
+                do { try await Task.sleep(for: progress.interval) } catch { return }
+                let recent = log.entries(after: &marks)
+                let stride = max(1, (recent.count + progress.maxJudged - 1) / progress.maxJudged)
+                var judged = 0
+                var attained = 0
+                for position in Swift.stride(from: 0, to: recent.count, by: stride) {
+                    let entry = recent[position]
+                    guard entry.index < schedule.count else { continue }
+                    judged += 1
+                    let scheduled = schedule.offsetsNanos[entry.index]
+                    if sample(index: entry.index, sentNanos: scheduled, entry: entry).attained { attained += 1 }
+                }
+                progress.report(
+                    RunProgress.line(
+                        mode: mode, elapsedSeconds: Double(clock.now()) / 1e9, durationSeconds: durationSeconds,
+                        sent: sent.count, scheduled: schedule.count, answered: log.count, attained: attained,
+                        judged: judged, intervalSeconds: intervalSeconds))
+            }
+        }
+    }
+
     private func samples(sent: [UInt64], entries: [CompletionLog.Entry]) -> [Sample] {
         var completions = [CompletionLog.Entry?](repeating: nil, count: schedule.count)
-        let imagesPerRequest = pool.imagesPerRequest
         for entry in entries where entry.index < completions.count { completions[entry.index] = entry }
         return schedule.offsetsNanos.indices.map { index in
-            let slo = scenario.classes[schedule.classIndices[index]]
-            let scheduled = schedule.offsetsNanos[index]
-            let targets = scenario.targets(of: slo, at: Double(scheduled) / 1e9)
-            let entry = completions[index]
-            let outcome: InferenceOutcome
-            switch entry?.result {
-            case .success(let response)?:
-                outcome = InferenceOutcome(response: response, imagesPerRequest: imagesPerRequest)
-            case .failure(let error)?: outcome = InferenceOutcome(transportError: Self.reason(error))
-            case nil: outcome = InferenceOutcome(transportError: "no_answer")
-            }
-            return Sample(
-                index: index, sloClass: slo.name, scheduledNanos: scheduled, sentNanos: sent[index],
-                completedNanos: entry?.completedNanos, latencyTargetMs: targets.latencyMs,
-                accuracyTarget: targets.accuracy, labels: pool.labels[schedule.payloadIndices[index]], outcome: outcome)
+            sample(index: index, sentNanos: sent[index], entry: completions[index])
         }
+    }
+
+    /// Request `index` as the report counts it, from its answer (`nil`: none came).
+    private func sample(index: Int, sentNanos: UInt64, entry: CompletionLog.Entry?) -> Sample {
+        let slo = scenario.classes[schedule.classIndices[index]]
+        let scheduled = schedule.offsetsNanos[index]
+        let targets = scenario.targets(of: slo, at: Double(scheduled) / 1e9)
+        let outcome: InferenceOutcome
+        switch entry?.result {
+        case .success(let response)?:
+            outcome = InferenceOutcome(response: response, imagesPerRequest: pool.imagesPerRequest)
+        case .failure(let error)?: outcome = InferenceOutcome(transportError: Self.reason(error))
+        case nil: outcome = InferenceOutcome(transportError: "no_answer")
+        }
+        return Sample(
+            index: index, sloClass: slo.name, scheduledNanos: scheduled, sentNanos: sentNanos,
+            completedNanos: entry?.completedNanos, latencyTargetMs: targets.latencyMs,
+            accuracyTarget: targets.accuracy, labels: pool.labels[schedule.payloadIndices[index]], outcome: outcome)
     }
 
     /// A short, machine-friendly name for a transport failure.

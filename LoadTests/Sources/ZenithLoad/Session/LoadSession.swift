@@ -96,7 +96,7 @@ public struct LoadSession: Sendable {
                     let runner = ScenarioRunner(scenario: scenario, schedule: schedule, pool: pool, options: options)
                     let record = try await runner.run(
                         mode: mode, endpoint: server.endpoint, operatorEndpoint: server.operatorEndpoint,
-                        durationSeconds: point.duration, eventLoopGroup: group)
+                        durationSeconds: point.duration, eventLoopGroup: group, progress: RunProgress(report: log))
                     let entry = LoadReport.Entry(record: record, capacityMultiple: point.multiple, server: server.description)
                     log("\(mode): attainment \(formatPercent(entry.summary.attainment)), p99 \(formatNumber(entry.summary.latencyMs.p99, 2)) ms, served accuracy \(formatPercent(entry.summary.servedAccuracy)), late sends \(formatPercent(entry.summary.lateShare))")
                     entries.append(entry)
