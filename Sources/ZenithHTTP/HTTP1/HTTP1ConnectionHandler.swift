@@ -38,6 +38,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The connection is switching to HTTP/2; this handler is on its way out.
     private var upgrading = false
     private let running = RunningRequests()
+    /// Reading stopped because answers cannot leave (see `read`).
+    private var readHeldForWrites = false
 
     init(limits: HTTP1ConnectionStateMachine.Limits, connection: ConnectionContext) {
         self.state = HTTP1ConnectionStateMachine(limits: limits)
@@ -222,9 +224,23 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: Outbound
 
     func read(context: ChannelHandlerContext) {
+        // A client that pipelines without reading would otherwise pile its answers up in this
+        // process's memory: nothing more is read while the channel is over its write high-water mark.
+        guard context.channel.isWritable else {
+            self.readHeldForWrites = true
+            return
+        }
         if self.state.readRequested() {
             context.read()
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, self.readHeldForWrites {
+            self.readHeldForWrites = false
+            self.read(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func deliver(id: Int, response: HTTPResponse) {
@@ -264,7 +280,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             }
         }
         if flush.resumeReading {
-            context.read()
+            self.read(context: context)
         }
     }
 }

@@ -1,0 +1,51 @@
+"""Bounds on what one client can make the server hold.
+
+An HTTP/1.1 client that pipelines requests and never reads its answers: the server stops reading
+from it once the answers it owes cannot leave (the socket's send buffer and NIO's write
+high-water mark are full), so the client's sends block after what the kernel buffers hold,
+instead of the server reading on and keeping every answer in memory. Other clients are served
+meanwhile.
+"""
+import select
+import socket
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, zenith_server
+
+# Loopback socket buffers hold a few MB each way; a server that kept reading would take all of it.
+LIMIT = 64 << 20
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    repository = tmp_path_factory.mktemp("repository")
+    (repository / "fashion-mlp").symlink_to(ROOT / "Models" / "fashion-mlp")
+    with zenith_server(repository, "--workers", "1") as url:
+        yield url
+
+
+def test_a_pipelining_client_that_never_reads_is_held_back(server):
+    host, port = server.split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.setblocking(False)
+    chunk = f"GET /v2/health/live HTTP/1.1\r\nHost: {server}\r\n\r\n".encode() * 1000
+    sent = 0
+    deadline = time.monotonic() + 60
+    while sent < LIMIT and time.monotonic() < deadline:
+        try:
+            sent += sock.send(chunk)
+        except BlockingIOError:
+            # Blocked: if the server still reads, room comes back at once; 2 s without any means
+            # it stopped.
+            _, writable, _ = select.select([], [sock], [], 2.0)
+            if not writable:
+                break
+    print(f"the server took {sent / 1e6:.1f} MB of pipelined requests before it stopped reading")
+    assert sent < LIMIT
+    # Another client is answered while this one is held.
+    with urllib.request.urlopen(f"http://{server}/v2/health/live", timeout=10) as r:
+        assert r.status == 200
+    sock.close()
