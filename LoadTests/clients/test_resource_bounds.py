@@ -49,3 +49,37 @@ def test_a_pipelining_client_that_never_reads_is_held_back(server):
     with urllib.request.urlopen(f"http://{server}/v2/health/live", timeout=10) as r:
         assert r.status == 200
     sock.close()
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    repository = tmp_path_factory.mktemp("repository-strict")
+    (repository / "fashion-mlp").symlink_to(ROOT / "Models" / "fashion-mlp")
+    with zenith_server(repository, "--workers", "1", "--request-timeout", "1") as url:
+        yield url
+
+
+def test_a_request_dripped_byte_by_byte_is_cut_off(strict_server):
+    host, port = strict_server.split(":")
+    head = f"GET /v2/health/live HTTP/1.1\r\nHost: {strict_server}\r\nX-Slow: {'a' * 200}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(10)
+        start = time.monotonic()
+        reply = b""
+        for i in range(len(head)):
+            try:
+                sock.sendall(head[i:i + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            # One byte every 50 ms: each byte would restart an idle timer.
+            readable, _, _ = select.select([sock], [], [], 0.05)
+            if readable:
+                reply = sock.recv(4096)
+                break
+        elapsed = time.monotonic() - start
+    print(f"cut off after {elapsed:.2f} s: {reply[:40]!r}")
+    assert reply.startswith(b"HTTP/1.1 408"), reply
+    assert elapsed < 5
+    # A request sent at once on a new connection is answered.
+    with urllib.request.urlopen(f"http://{strict_server}/v2/health/live", timeout=10) as r:
+        assert r.status == 200

@@ -54,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes; larger ones get 413.")
     var maxBodyBytes = 16 * 1024 * 1024
 
+    @Option(help: "Seconds an HTTP/1.1 request may take to arrive, head and body, from its first byte; slower ones get 408.")
+    var requestTimeout = 30.0
+
     @Option(
         help: """
             Share of each latency target kept out of the controller's plans, for the transport \
@@ -123,6 +126,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard requestTimeout.isFinite, requestTimeout > 0, requestTimeout <= 3600 else {
+            throw ValidationError("--request-timeout must be more than 0 and at most 3600 seconds")
+        }
         guard deadlineHeadroom >= 0, deadlineHeadroom < 0.9 else {
             throw ValidationError("--deadline-headroom must be in [0, 0.9)")
         }
@@ -172,7 +178,9 @@ struct Serve: AsyncParsableCommand {
                 dataset: dataset, workers: resolvedWorkers,
                 mode: denseOnly ? .denseOnly : .controller, maxQueueDepth: maxQueueDepth,
                 warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization, logger: logger),
-            http: HTTPServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes),
+            http: HTTPServerConfiguration(
+                host: host, port: port, maxBodyBytes: maxBodyBytes,
+                requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded()))),
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,
                 listens: !noOperator),

@@ -20,6 +20,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// HTTP/1.1 requests read ahead of their responses at most; past it the connection stops
     /// reading until responses are written. Default 64.
     public var maxPipelinedRequests: Int
+    /// Longest an HTTP/1.1 request may take to arrive, head and body, from its first byte; a
+    /// slower one is answered 408 and its connection closed. Default 30 s.
+    public var requestTimeout: Duration
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -30,7 +33,8 @@ public struct HTTPServerConfiguration: Sendable {
         maxConcurrentStreams: Int = 128,
         maxConnections: Int = 1024,
         idleTimeout: Duration = .seconds(60),
-        maxPipelinedRequests: Int = 64
+        maxPipelinedRequests: Int = 64,
+        requestTimeout: Duration = .seconds(30)
     ) {
         self.host = host
         self.port = port
@@ -40,5 +44,6 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
         self.maxPipelinedRequests = maxPipelinedRequests
+        self.requestTimeout = requestTimeout
     }
 }

@@ -78,6 +78,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 break
             }
         case .end:
+            context.triggerUserOutboundEvent(RequestDeadlineHandler.RequestRead(), promise: nil)
             switch self.state.receivedEnd() {
             case .dispatch(let id):
                 guard let partial = self.partial.take() else { return }
@@ -162,8 +163,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 let pipeline = context.pipeline.syncOperations
                 try pipeline.addHandler(http2, position: .after(self))
                 let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                let deadline = try pipeline.handler(type: RequestDeadlineHandler.self)
                 let selfRemoved = self.closeOnFailure(context: context)
                 let decoderRemoved = self.closeOnFailure(context: context)
+                pipeline.removeHandler(deadline, promise: self.closeOnFailure(context: context))
                 pipeline.removeHandler(context: context, promise: selfRemoved)
                 // Bytes the decoder holds past the request (the client preface) reach HTTP/2.
                 pipeline.removeHandler(decoder, promise: decoderRemoved)

@@ -17,6 +17,7 @@ struct ConnectionContext {
             // After an h2c upgrade request the decoder stops; what it holds then is HTTP/2.
             leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)
         return [
+            RequestDeadlineHandler(timeout: TimeAmount(self.configuration.requestTimeout)),
             ByteToMessageHandler(decoder),
             HTTP1ConnectionHandler(
                 limits: .init(
