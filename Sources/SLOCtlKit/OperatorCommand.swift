@@ -14,12 +14,21 @@ public protocol OperatorCommand: AsyncParsableCommand {
     func request() -> OperatorRequest
     /// The answer for people.
     func render(_ response: JSONValue) throws(OperatorError) -> String
+    /// The answers of several endpoints as one table, for commands where that reads better than
+    /// one table per endpoint; `nil` (the default) prints one per endpoint.
+    func renderCombined(_ responses: [(endpoint: String, response: JSONValue)]) throws(OperatorError) -> String?
+}
+
+extension OperatorCommand {
+    public func renderCombined(_ responses: [(endpoint: String, response: JSONValue)]) throws(OperatorError) -> String? {
+        nil
+    }
 }
 
 extension OperatorCommand {
     /// Calls every endpoint and collects the output.
     ///
-    /// - Parameter environment: Where `ZENITH_OPERATOR_TOKEN` is looked up.
+    /// - Parameter environment: Where `ZENITH_OPERATOR_TOKEN` and `ZENITH_OPERATOR_ENDPOINTS` are looked up.
     public func execute(environment: [String: String]) async -> CommandOutput {
         var output = CommandOutput()
         let token: String?
@@ -30,10 +39,39 @@ extension OperatorCommand {
             output.failed = true
             return output
         }
-        let endpoints = self.options.endpoints
+        let endpoints: [OperatorEndpoint]
+        do {
+            endpoints = try self.options.endpoints(environment: environment)
+        } catch {
+            output.stderr = "sloctl: \(error)\n"
+            output.failed = true
+            return output
+        }
         let client = OperatorClient(token: token, timeout: self.options.timeoutDuration)
         let outcomes = await client.send(self.request(), to: endpoints)
         let several = endpoints.count > 1
+        if several, !self.options.json {
+            let answered = outcomes.compactMap { outcome -> (endpoint: String, response: JSONValue)? in
+                guard case .success(let json) = outcome.result else { return nil }
+                return (outcome.endpoint.description, json)
+            }
+            do {
+                if let combined = try self.renderCombined(answered) {
+                    output.stdout = combined
+                    for outcome in outcomes {
+                        if case .failure(let error) = outcome.result {
+                            output.failed = true
+                            output.stderr += "sloctl: \(outcome.endpoint): \(error)\n"
+                        }
+                    }
+                    return output
+                }
+            } catch {
+                output.failed = true
+                output.stderr += "sloctl: \(error)\n"
+                return output
+            }
+        }
         for (index, outcome) in outcomes.enumerated() {
             var result = outcome.result
             var rendered = ""

@@ -8,11 +8,13 @@ public struct OperatorOptions: ParsableArguments {
     public static let defaultEndpoint = "http://127.0.0.1:8001"
     /// The environment variable holding the bearer token.
     public static let tokenVariable = "ZENITH_OPERATOR_TOKEN"
+    /// The environment variable listing the endpoints (comma-separated) when no `--endpoint` is given.
+    public static let endpointsVariable = "ZENITH_OPERATOR_ENDPOINTS"
 
     @Option(
         name: .customLong("endpoint"),
         help: ArgumentHelp(
-            "Operator API URL (http://HOST:PORT). Repeat it to reach several replicas: every call goes to each.",
+            "Operator API URL (http://HOST:PORT). Repeat it to reach several replicas: every call goes to each (default: $\(OperatorOptions.endpointsVariable), comma-separated, else \(OperatorOptions.defaultEndpoint)).",
             valueName: "url"))
     public var endpointURLs: [String] = []
 
@@ -51,11 +53,25 @@ public struct OperatorOptions: ParsableArguments {
         _ = try self.resolveToken(environment: [:])
     }
 
-    /// The endpoints to call, in the order given (the default one when none was).
-    public var endpoints: [OperatorEndpoint] {
-        let urls = self.endpointURLs.isEmpty ? [Self.defaultEndpoint] : self.endpointURLs
-        // validate() has parsed each already.
-        return urls.compactMap { try? OperatorEndpoint(parsing: $0) }
+    /// The endpoints to call, in the order given: `--endpoint`s, else those of
+    /// `$ZENITH_OPERATOR_ENDPOINTS`, else the default one.
+    ///
+    /// - Parameter environment: The process environment (passed in so tests control it).
+    /// - Throws: `ValidationError` naming an endpoint of the variable that does not parse.
+    public func endpoints(environment: [String: String]) throws -> [OperatorEndpoint] {
+        if !self.endpointURLs.isEmpty {
+            // validate() has parsed each already.
+            return self.endpointURLs.compactMap { try? OperatorEndpoint(parsing: $0) }
+        }
+        let listed = (environment[Self.endpointsVariable] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return try (listed.isEmpty ? [Self.defaultEndpoint] : listed).map { url in
+            do {
+                return try OperatorEndpoint(parsing: url)
+            } catch {
+                throw ValidationError("$\(Self.endpointsVariable): \(error)")
+            }
+        }
     }
 
     /// How long to wait for each endpoint.

@@ -80,14 +80,14 @@ public enum SLOReport {
 
     // MARK: Pieces
 
-    private static func modelList(_ document: JSONValue) throws(OperatorError) -> [JSONValue] {
+    static func modelList(_ document: JSONValue) throws(OperatorError) -> [JSONValue] {
         guard let models = document["models"]?.arrayValue else {
             throw .badResponse("no \"models\" array")
         }
         return models
     }
 
-    private static func modelName(_ model: JSONValue) throws(OperatorError) -> String {
+    static func modelName(_ model: JSONValue) throws(OperatorError) -> String {
         guard let name = model["model"]?.stringValue else { throw .badResponse("a model without a \"model\" name") }
         return name
     }

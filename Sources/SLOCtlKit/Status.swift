@@ -15,4 +15,9 @@ public struct Status: OperatorCommand {
     public func render(_ response: JSONValue) throws(OperatorError) -> String {
         try SLOReport.status(response)
     }
+
+    /// Several replicas: one row per replica and model, and per model a total.
+    public func renderCombined(_ responses: [(endpoint: String, response: JSONValue)]) throws(OperatorError) -> String? {
+        try SLOReport.replicaStatus(responses)
+    }
 }

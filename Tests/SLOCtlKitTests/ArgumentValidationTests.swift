@@ -72,9 +72,22 @@ import Testing
         #expect(v6.description == "http://[::1]:8001")
         let named = try OperatorEndpoint(parsing: "HTTP://zenith.local/ops/")
         #expect(named.host == "zenith.local" && named.port == 80 && named.pathPrefix == "/ops")
-        #expect(try Models.parse([]).options.endpoints.map(\.description) == ["http://127.0.0.1:8001"])
+        let none = try Models.parse([]).options
+        #expect(try none.endpoints(environment: [:]).map(\.description) == ["http://127.0.0.1:8001"])
         let two = try Models.parse(["--endpoint", "http://a:1", "--endpoint", "http://b:2"])
-        #expect(two.options.endpoints.map(\.description) == ["http://a:1", "http://b:2"])
+        #expect(try two.options.endpoints(environment: [:]).map(\.description) == ["http://a:1", "http://b:2"])
+    }
+
+    /// `$ZENITH_OPERATOR_ENDPOINTS` names the replicas when no `--endpoint` does.
+    @Test func endpointsFromTheEnvironment() throws {
+        let none = try Models.parse([]).options
+        let listed = ["ZENITH_OPERATOR_ENDPOINTS": " http://a:1, http://b:2 ,"]
+        #expect(try none.endpoints(environment: listed).map(\.description) == ["http://a:1", "http://b:2"])
+        let given = try Models.parse(["--endpoint", "http://c:3"]).options
+        #expect(try given.endpoints(environment: listed).map(\.description) == ["http://c:3"])
+        #expect(throws: ValidationError.self) {
+            try none.endpoints(environment: ["ZENITH_OPERATOR_ENDPOINTS": "http://a:1,ftp://b"])
+        }
     }
 
     @Test func sharedOptionsAreChecked() throws {

@@ -23,6 +23,20 @@ import ZenithTestSupport
         }
     }
 
+    /// Replicas named by `$ZENITH_OPERATOR_ENDPOINTS`: one combined status table.
+    @Test func statusOverReplicasIsOneTable() async throws {
+        try await withFakeOperator { first, _ in
+            try await withFakeOperator { second, _ in
+                let status = try await Status.parse([]).execute(
+                    environment: ["ZENITH_OPERATOR_ENDPOINTS": "\(first),\(second)"])
+                #expect(!status.failed && status.stderr.isEmpty)
+                let expected = try SLOReport.replicaStatus(
+                    [(first, FakeOperatorHandler.status), (second, FakeOperatorHandler.status)])
+                #expect(status.stdout == expected)
+            }
+        }
+    }
+
     @Test func setTargetSendsOnlyTheGivenFieldsAndPrintsTheNewState() async throws {
         try await withFakeOperator { endpoint, handler in
             let output = try await SetTarget.parse(

@@ -16,6 +16,32 @@ import ZenithJSON
                 """)
     }
 
+    /// Two replicas: a row each and a total (rates and counts added, attainment and plan mix
+    /// weighted by rate, the worst percentiles).
+    @Test func replicaStatusTable() throws {
+        let busier: JSONValue = [
+            "window_seconds": 10,
+            "models": [
+                [
+                    "model": "fashion-cnn", "mode": "controller", "requests_per_second": 187.6, "p50_ms": 2.0,
+                    "p99_ms": 12.5, "attainment": 0.9, "plan_mix": ["dense": 0.62, "exit-filters-25": 0.38],
+                    "queue_depth": 1, "inflight": 2, "rejects": ["slo_infeasible": 12, "queue_full": 0],
+                ]
+            ],
+        ]
+        let text = try SLOReport.replicaStatus([("http://a:1", FakeOperatorHandler.status), ("http://b:2", busier)])
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.first == "window: last 10 s, 2 replicas")
+        let total = try #require(lines.first { $0.hasPrefix("total") && $0.contains("fashion-cnn") })
+        #expect(total.contains("1000.0"))       // 812.4 + 187.6
+        #expect(total.contains("12.50"))        // the worse p99
+        #expect(total.contains("97.7%"))        // (0.995 * 812.4 + 0.9 * 187.6) / 1000
+        #expect(total.contains("slo_infeasible=24"))
+        #expect(total.contains("dense 62% exit-filters-25 38%"))
+        #expect(lines.filter { $0.contains("fashion-cnn") }.count == 3)
+        #expect(lines.filter { $0.contains("fashion-mlp") }.count == 2, "one replica serves it: its row and the total")
+    }
+
     @Test func modelsAndTargetsTables() throws {
         let list: JSONValue = [
             "models": .array(
