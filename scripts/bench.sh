@@ -6,9 +6,12 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --python
 swift build -c release --product zenith
+# The inputs: real test images (every committed model was prepared from Fashion-MNIST).
+npz=.build/data/fashion-mnist.npz
+[ -f "$npz" ] || { mkdir -p .build/data && .venv/bin/python Models/training/fashion_npz.py --out "$npz"; }
 for model_dir in Models/*/; do
     [ -f "$model_dir/config.json" ] || continue
     for batch in 1 32; do
-        .build/release/zenith bench --model "$(basename "$model_dir")" --batch "$batch" --json
+        .build/release/zenith bench --model "$(basename "$model_dir")" --batch "$batch" --data "$npz" --json
     done
 done

@@ -2,11 +2,15 @@
 # Turns a trained classifier into a Zenith model folder ready to serve with SLO plans:
 #
 #   scripts/prepare.sh --onnx model.onnx --data data.npz --name my-model [--repository Models]
-#                      [--split 0.8,0.1,0.1] [--branches 1]
+#                      [--split 0.8,0.1,0.1] [--branches 1] [--branch-at T[,T]] [--finetune EPOCHS]
 #
 # model.onnx: as torch.onnx.export writes it (opset >= 13), one input, class logits out.
-# data.npz:   x (N x input shape, float32), y (N labels), optionally labels (class names) and
-#             split (0 train, 1 validation, 2 test; without it: first 80% / next 10% / last 10%).
+# data.npz:   x (N x input shape, float32, or any shape with as many values per sample),
+#             y (N labels), optionally labels (class names) and split (0 train, 1 validation,
+#             2 test; without it: first 80% / next 10% / last 10%).
+# --branch-at: where the exit heads go, each a tensor name or a fraction of the dense
+#             multiply-adds (default: one head near 27.5%). --finetune EPOCHS: also train the
+#             whole network for its plans (exits, widths, filters; changes its weights).
 # It installs what it needs (Debian packages, a Python environment .venv-train from PyPI, the
 # release build), imports the graph (an unsupported op is refused, naming the node), computes
 # importance tables (Captum DeepLIFT), trains early-exit heads on the frozen network, searches
@@ -24,8 +28,8 @@ absolute() { case "$1" in /*) echo "$1" ;; *) realpath -m "$caller/$1" ;; esac; 
 name="" data="" repository="$root/Models" passed=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        --name|--onnx|--data|--repository|--work|--split|--branches|--seed)
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+        --name|--onnx|--data|--repository|--work|--split|--branches|--branch-at|--finetune|--seed)
             [ $# -ge 2 ] || { echo "prepare: $1 needs a value" >&2; exit 2; } ;;
         *) echo "prepare: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac

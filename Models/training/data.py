@@ -1,14 +1,14 @@
-"""Fashion-MNIST IDX loading and batch augmentation (no torchvision, no network)."""
+"""Fashion-MNIST IDX loading and batch augmentation (no torchvision, no network). Only the
+augmentation needs torch, so fashion_npz.py runs with numpy alone."""
 import gzip
 import os
 
 import numpy as np
-import torch
 
 DATA_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-N_TRAIN = 55000  # train on 0..<55000, validate on 55000..<60000
+N_TRAIN = 55000  # fashion_npz.py: train on 0..<55000, validate on 55000..<60000
 
 
 def _read_idx(path):
@@ -30,21 +30,11 @@ def load_split(name):
     return x, y.astype(np.int64)
 
 
-def load_all():
-    """Returns dict of torch tensors: train/val/test -> (x [N,1,28,28], y [N])."""
-    xtr, ytr = load_split("train")
-    xte, yte = load_split("test")
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(a))
-    return {
-        "train": (t(xtr[:N_TRAIN])[:, None], t(ytr[:N_TRAIN])),
-        "val": (t(xtr[N_TRAIN:])[:, None], t(ytr[N_TRAIN:])),
-        "test": (t(xte)[:, None], t(yte)),
-    }
-
-
 def random_shift(x, gen, pad=2, flip=False):
     """Per-sample random translation by up to +-pad pixels (zero fill), optional h-flip.
     x: [N,1,28,28]."""
+    import torch
+
     n, c, h, w = x.shape
     xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
     dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)

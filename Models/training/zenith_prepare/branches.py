@@ -4,13 +4,16 @@ A branch point is a trunk tensor that is a "cut": every later trunk node reads o
 produced at or after it, so it is the only live trunk tensor there (a residual block's output
 in a ResNet, a block output in MobileNetV2). Among spatial [C,H,W] cuts, the first branch goes
 at the one whose cumulative dense multiply-adds are nearest 27.5% of the dense total (the
-middle of 20-35%); further branches target evenly spaced points up to 65%.
+middle of 20-35%); further branches target evenly spaced points up to 65%. `--branch-at`
+overrides the targets: each is a cut tensor's name or a fraction of the dense multiply-adds.
 
-Head `exitK`: global_avgpool -> flatten -> gemm(C->128, relu) -> gemm(128->classes), or, if
-H*W <= 64, flatten -> gemm(C*H*W->128, relu) -> gemm(128->classes). It is trained with the
-trunk frozen: the cut tensor (pooled when the head pools first, which is exact because the
-trunk is frozen) is computed once for the training split, then the two gemms are trained with
-AdamW on those features.
+Head `exitK`: [pool ->] flatten -> gemm(->128, relu) -> gemm(128->classes). The cut tensor is
+flattened as it is if it has at most 4096 values; otherwise max-pooled with kernel = stride = s,
+the smallest s that brings it to 4096 or fewer (padding the last row and column when s does
+not divide H or W), if that leaves at least a 2x2 grid; otherwise globally average-pooled.
+Heads are trained with the trunk frozen: the cut tensor (pooled as the head pools, which is
+exact because the trunk is frozen) is computed once for the training split, then the two gemms
+are trained with AdamW on those features; `--finetune` may train them further with the trunk.
 """
 import time
 
@@ -19,10 +22,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .graph_ref import GraphModule, infer_shapes
+from .errors import OptionError
+from .graph_ref import GraphModule, infer_shapes, make_node_module, node_output_shape
 from .progress import Every, say
 
 HIDDEN = 128
+HEAD_FEATURES = 4096   # most values a head's first gemm reads
 FEATURE_BYTES = 2_000_000_000   # cap on the precomputed feature matrix
 
 
@@ -63,18 +68,39 @@ def cut_points(graph, weights, input_dims):
     return cuts
 
 
-def choose_branch_points(graph, weights, input_dims, count):
+def choose_branch_points(graph, weights, input_dims, count, at=None):
+    """Cut points for `count` branches, or for the targets in `at` (tensor names or fractions
+    of the dense multiply-adds); raises OptionError for a name that is not a cut tensor."""
     cuts = cut_points(graph, weights, input_dims)
-    if count <= 0 or not cuts:
+    targets = list(at) if at else ([0.275] if count == 1 else list(np.linspace(0.275, 0.65, max(count, 0))))
+    if (not at and count <= 0) or not cuts:
         return []
-    targets = [0.275] if count == 1 else list(np.linspace(0.275, 0.65, count))
     chosen = []
     for t in targets:
         free = [c for c in cuts if c not in chosen]
-        if not free:
-            break
-        chosen.append(min(free, key=lambda c: (abs(c[2] - t), c[0])))
+        if isinstance(t, str):
+            match = [c for c in free if c[1] == t]
+            if not match:
+                raise OptionError(f"--branch-at {t}: not a spatial cut tensor (or used twice); cut tensors "
+                                  "and their share of the dense multiply-adds: "
+                                  + ", ".join(f"{c[1]} {c[2]:.1%}" for c in cuts))
+            chosen.append(match[0])
+        elif free:
+            chosen.append(min(free, key=lambda c: (abs(c[2] - t), c[0])))
     return sorted(chosen)
+
+
+def head_pool(shape):
+    """The pool a head applies to a [C,H,W] cut tensor: None (flatten as is), ("max", s) or
+    ("global", None); see the module docstring."""
+    c, h, w = shape
+    if c * h * w <= HEAD_FEATURES:
+        return None
+    for s in range(2, max(h, w) + 1):
+        gh, gw = -(-h // s), -(-w // s)
+        if c * gh * gw <= HEAD_FEATURES:
+            return ("max", s) if gh >= 2 and gw >= 2 else ("global", None)
+    return ("global", None)
 
 
 def head_nodes(k, at, shape):
@@ -82,8 +108,15 @@ def head_nodes(k, at, shape):
     p = f"exit{k}_"
     nodes = []
     src = at
-    if shape[1] * shape[2] > 64:
+    pool = head_pool(shape)
+    if pool is not None and pool[0] == "global":
         nodes.append({"name": p + "pool", "op": "global_avgpool", "inputs": [src], "output": p + "pool"})
+        src = p + "pool"
+    elif pool is not None:
+        s = pool[1]
+        pads = [0, 0, (-shape[1]) % s, (-shape[2]) % s]   # top, left, bottom, right
+        nodes.append({"name": p + "pool", "op": "maxpool", "kernel": [s, s], "stride": [s, s], "pads": pads,
+                      "inputs": [src], "output": p + "pool"})
         src = p + "pool"
     nodes.append({"name": p + "flatten", "op": "flatten", "inputs": [src], "output": p + "flatten"})
     nodes.append({"name": p + "fc1", "op": "gemm", "inputs": [p + "flatten"], "output": p + "fc1",
@@ -93,9 +126,9 @@ def head_nodes(k, at, shape):
 
 
 @torch.no_grad()
-def trunk_features(module, x, tensors, pooled, bs=256, step="branches"):
-    """{tensor: float32 [n, features]} of trunk tensors for inputs x (dense trunk; pooled[t]:
-    global-average-pool first)."""
+def trunk_features(module, x, tensors, pools, bs=256, step="branches"):
+    """{tensor: float32 [n, features]} of trunk tensors for inputs x (dense trunk), each passed
+    through pools[t] (a pool node module, or None) and flattened."""
     graph = module.graph
     feats = {t: [] for t in tensors}
     tick = Every(f"{step}: trunk features")
@@ -107,7 +140,7 @@ def trunk_features(module, x, tensors, pooled, bs=256, step="branches"):
             env[spec["output"]] = mod(*[env[t] for t in spec["inputs"]])
         for t in tensors:
             v = env[t]
-            feats[t].append((v.mean(dim=(2, 3)) if pooled[t] else v.flatten(1)).numpy())
+            feats[t].append((v if pools[t] is None else pools[t](v)).flatten(1).numpy())
         tick(min(i + bs, x.shape[0]), x.shape[0])
     return {t: np.concatenate(v) for t, v in feats.items()}
 
@@ -146,11 +179,12 @@ def train_head(feat, y, feat_val, y_val, classes, seed, seconds=60.0, max_epochs
     return w["0.weight"], w["0.bias"], w["2.weight"], w["2.bias"], acc
 
 
-def add_branches(imported, data, count, seed):
-    """Choose branch points, train the heads. Returns (graph with branches, weights, report)."""
+def add_branches(imported, data, count, seed, at=None):
+    """Choose branch points (`at`: see choose_branch_points), train the heads. Returns (graph
+    with branches, weights, report)."""
     graph, weights, dims = imported.graph, dict(imported.weights), imported.input_dims
     classes = imported.output_dims[0]
-    points = choose_branch_points(graph, weights, dims, count)
+    points = choose_branch_points(graph, weights, dims, count, at)
     if not points:
         say("branches: no spatial cut tensor; no early exits")
         return dict(graph, branches=[]), weights, []
@@ -159,20 +193,23 @@ def add_branches(imported, data, count, seed):
     specs = []
     for k, (i, t, frac) in enumerate(points, start=1):
         specs.append((k, t, frac, head_nodes(k, t, shapes[t])))
-    pooled = {t: nodes[0]["op"] == "global_avgpool" for _, t, _, nodes in specs}
-    per = max(int(np.prod(shapes[t][:1] if pooled[t] else shapes[t])) for _, t, _, _ in specs)
+    pools = {t: None if nodes[0]["op"] == "flatten" else make_node_module(nodes[0], weights)
+             for _, t, _, nodes in specs}
+    with_heads = dict(graph, branches=[{"name": f"exit{k}", "at": t, "nodes": nodes, "output": nodes[-1]["output"]}
+                                       for k, t, _, nodes in specs])
+    per = max(int(np.prod(shapes[t] if nodes[0]["op"] == "flatten" else node_output_shape(nodes[0], [shapes[t]], weights)))
+              for _, t, _, nodes in specs)
     limit = max(1000, FEATURE_BYTES // (4 * per * len(specs)))
     xt, yt = data.x["train"][:limit], data.y["train"][:limit]
     tensors = [t for _, t, _, _ in specs]
-    ft = trunk_features(module, xt, tensors, pooled)
-    fv = trunk_features(module, data.x["validation"], tensors, pooled, step="branches (validation)")
-    branches, report = [], []
+    ft = trunk_features(module, xt, tensors, pools)
+    fv = trunk_features(module, data.x["validation"], tensors, pools, step="branches (validation)")
+    report = []
     for k, t, frac, nodes in specs:
         say(f"branches: exit{k} at {t} {list(shapes[t])} ({frac:.1%} of dense macs), "
             f"{ft[t].shape[1]} features, {len(yt)} training samples")
         w1, b1, w2, b2, acc = train_head(ft[t], yt, fv[t], data.y["validation"], classes, seed + k)
         weights[f"exit{k}_fc1.weight"], weights[f"exit{k}_fc1.bias"] = w1, b1
         weights[f"exit{k}_fc2.weight"], weights[f"exit{k}_fc2.bias"] = w2, b2
-        branches.append({"name": f"exit{k}", "at": t, "nodes": nodes, "output": nodes[-1]["output"]})
         report.append({"name": f"exit{k}", "at": t, "macs_fraction": frac, "val_accuracy": acc})
-    return dict(graph, branches=branches), weights, report
+    return with_heads, weights, report

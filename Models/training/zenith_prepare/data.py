@@ -50,8 +50,12 @@ def load(path, input_dims, num_classes, split=None):
     x, y = d["x"], d["y"]
     n = x.shape[0]
     if tuple(x.shape[1:]) != tuple(input_dims):
-        raise DataError(f"{path}: x has per-sample shape {list(x.shape[1:])}, the model input is "
-                        f"{list(input_dims)}")
+        # Same values per sample in another shape (images [1,28,28] for a model on [784]): read
+        # in C order, as a client sending the sample's values would.
+        if int(np.prod(x.shape[1:])) != int(np.prod(input_dims)):
+            raise DataError(f"{path}: x has per-sample shape {list(x.shape[1:])}, the model input is "
+                            f"{list(input_dims)}")
+        x = x.reshape(n, *input_dims)
     if not np.issubdtype(x.dtype, np.floating):
         raise DataError(f"{path}: x is {x.dtype}, float32 expected")
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):

@@ -41,7 +41,7 @@ def activation_module(name):
 
 
 # ---------------------------------------------------------------------------------------------
-# Selection rules (shared with the legacy pipeline through netexec.py)
+# Selection rules
 
 def select_filters(branch_logits, table, classes, per_class, cap):
     """Filter selection of the contract. branch_logits [N,K] f32, table [K,F] f32 -> bool [N,F].

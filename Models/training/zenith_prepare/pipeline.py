@@ -2,8 +2,8 @@
 
 Steps (each timed; results cached under the work directory in a folder named by a hash of
 the ONNX file, the data file and the options, so a rerun resumes after the last finished
-step): import + onnxruntime check, branches, importance, candidate evaluation, golden +
-write. The key does not cover this code: after changing it, delete the work directory.
+step): import + onnxruntime check, branches, importance, fine-tuning (optional), candidate
+evaluation, golden + write. The key does not cover this code: after changing it, delete the work directory.
 """
 import hashlib
 import json
@@ -18,6 +18,7 @@ import torch
 
 from . import branches as branches_mod
 from . import data as data_mod
+from . import finetune as finetune_mod
 from . import importance as importance_mod
 from . import plans as plans_mod
 from .golden import golden_tensors
@@ -64,7 +65,7 @@ def _digest(paths, options):
     return h.hexdigest()[:16]
 
 
-def ort_check(onnx_path, module, imported, x):
+def ort_check(onnx_path, module, x):
     """Max |graph_ref - onnxruntime| / max |onnxruntime| over x; raises if > tolerance."""
     import onnxruntime as ort
 
@@ -91,11 +92,17 @@ def latency_costs(path):
 
 
 def run(onnx_path, data_path, name, repository, split=None, work=None, branches=1, seed=0,
-        latency=None, max_plans=10):
+        latency=None, max_plans=10, branch_at=None, finetune=0):
+    """branch_at: list of cut tensor names / dense-macs fractions for the heads (overrides
+    `branches`); finetune: epochs of fine-tuning for the plans (0: the weights stay the user's)."""
     torch.manual_seed(seed)
     times, t_all = {}, time.time()
     split_fracs = data_mod.parse_split(split)
     options = {"split": split_fracs, "branches": branches, "seed": seed, "version": 1}
+    if branch_at:
+        options["branch_at"] = branch_at
+    if finetune:
+        options["finetune"] = finetune
     work = Path(work or Path("out/prepare") / name)
     key = _digest([onnx_path, data_path], options)
     t0 = time.time()
@@ -109,13 +116,13 @@ def run(onnx_path, data_path, name, repository, split=None, work=None, branches=
 
     def do_import():
         m = GraphModule(imported.graph, imported.weights, imported.input_dims).eval()
-        err = ort_check(onnx_path, m, imported, ds.x["validation"][:ORT_SAMPLES])
+        err = ort_check(onnx_path, m, ds.x["validation"][:ORT_SAMPLES])
         say(f"import: {len(imported.graph['nodes'])} nodes, onnxruntime max relative error {err:.2e}")
         return {"graph": imported.graph, "weights": imported.weights, "ort_error": err}
     cache.step("import", do_import, times)
 
     def do_branches():
-        g, w, rep = branches_mod.add_branches(imported, ds, branches, seed)
+        g, w, rep = branches_mod.add_branches(imported, ds, branches, seed, branch_at)
         return {"graph": g, "weights": w, "report": rep}
     br = cache.step("branches", do_branches, times)
     graph = br["graph"]
@@ -126,6 +133,20 @@ def run(onnx_path, data_path, name, repository, split=None, work=None, branches=
         return {"weights": w, "report": rep}
     imp_t = cache.step("importance", do_importance, times)
     weights = imp_t["weights"]
+    onnx_out, tuned = onnx_path, None
+    if finetune:
+        def do_finetune():
+            chains = [g for g, _, b in importance_mod.gemm_chains(graph) if b is None]
+            w, rep = finetune_mod.finetune(graph, weights, imported.input_dims, ds, chains,
+                                           imp_t["report"]["convs"], finetune, seed)
+            # The peer benchmark's ONNX file must hold the weights served.
+            path = cache.root / "finetuned.onnx"
+            finetune_mod.export_dense_onnx(graph, w, imported.input_dims, path)
+            m = GraphModule(graph, w, imported.input_dims).eval()
+            rep["ort_error"] = ort_check(path, m, ds.x["validation"][:ORT_SAMPLES])
+            return {"weights": w, "report": rep}
+        tuned = cache.step("finetune", do_finetune, times)
+        weights, onnx_out = tuned["weights"], cache.root / "finetuned.onnx"
     module = GraphModule(graph, weights, imported.input_dims).eval()
 
     def do_candidates():
@@ -176,20 +197,24 @@ def run(onnx_path, data_path, name, repository, split=None, work=None, branches=
          "exit_rate": round(val[p["name"]]["exit_rate"], 4),
          "flops_fraction": round(val[p["name"]]["mean_macs"] / val[p["name"]]["dense_macs"], 4)}
         for p in chosen]}
-    write_model_folder(dest, config, ds.labels, weights, golden, str(onnx_path), overwrite=True,
+    write_model_folder(dest, config, ds.labels, weights, golden, str(onnx_out), overwrite=True,
                        extra_json={"1/accuracy.json": acc_json})
     times["write"] = time.time() - t0
     say(f"write: {dest} ({times['write']:.1f} s)")
     times["total"] = time.time() - t_all
-    print_table(chosen, val, test, br["report"], sys.stderr)
+    print_table(chosen, val, test, br["report"], tuned and tuned["report"], sys.stderr)
     say("step times: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     return dest
 
 
-def print_table(chosen, val, test, branch_report, out):
+def print_table(chosen, val, test, branch_report, finetune_report, out):
     for b in branch_report:
         print(f"branch {b['name']} at {b['at']}: {b['macs_fraction']:.1%} of dense macs, "
               f"val accuracy {b['val_accuracy']:.4f}", file=out)
+    if finetune_report:
+        before, after = finetune_report["validation_before"], finetune_report["validation_after"]
+        print(f"fine-tuned {finetune_report['epochs']} epochs; val accuracy before -> after: "
+              + ", ".join(f"{k} {before[k]:.4f} -> {after[k]:.4f}" for k in before), file=out)
     print(f"{'plan':<40} {'val acc':>8} {'test acc':>8} {'mean macs':>10} {'worst macs':>10} {'exit rate':>9}",
           file=out)
     for p in chosen:

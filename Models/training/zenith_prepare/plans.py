@@ -9,7 +9,9 @@ Candidates:
 - filters (branch = the first branch; classes 2 or 3; per_class = 25/38/50% of each eligible
   conv's channels, cap = min(out, round(1.33 * per_class))) on all eligible convs, alone and
   with exits at the first branch at the same thresholds;
-- width: keep 50% / 25% of every trunk gemm that feeds one gemm.
+- width, on every trunk gemm that feeds one gemm: keep 75/50/37.5/25/18.75/12.5% of its
+  outputs (importance order), each alone and with a top-k of half the kept outputs, and top-k
+  of 50/25/12.5% alone.
 
 Choice (`choose`): filter plans whose worst-case multiply-adds (static_macs) are not below
 dense are dropped. Of the rest, the Pareto frontier of (validation accuracy higher, cost
@@ -38,7 +40,8 @@ from .progress import Every
 QUANTILES = (0.2, 0.4, 0.6, 0.8, 0.9)
 FILTER_FRACTIONS = (0.25, 0.38, 0.5)
 FILTER_CLASSES = (2, 3)
-WIDTH_KEEP = (0.5, 0.25)
+WIDTH_KEEP = (0.75, 0.5, 0.375, 0.25, 0.1875, 0.125)
+WIDTH_TOPK = (0.5, 0.25, 0.125)
 
 
 def _thresholds(conf):
@@ -68,22 +71,44 @@ def candidates(graph, weights, convs, chains, branch_conf):
         first = branches[0]
         for m in FILTER_CLASSES:
             for f in FILTER_FRACTIONS:
-                layers = {}
-                for c in convs:
-                    out = weights[f"{c}.weight"].shape[0]
-                    p = max(1, round(f * out))
-                    layers[c] = {"per_class": p, "cap": min(out, round(1.33 * p))}
                 base = f"filters-c{m}-p{round(f * 100)}"
-                fl = {"branch": first, "classes": m, "layers": layers}
+                fl = filter_config(weights, convs, first, m, f)
                 plans.append({"name": base, "filters": fl})
                 plans += [{"name": f"{base}-{first}-{t:.4f}", "exits": {first: t}, "filters": fl}
                           for t in grid[first]]
     trunk_chains = [g for g, _, b in chains if b is None]
-    for k in WIDTH_KEEP:
-        if trunk_chains:
-            plans.append({"name": f"width-{round(k * 100)}", "width": {
-                g: {"keep": max(1, round(k * weights[f"{g}.weight"].shape[0]))} for g in trunk_chains}})
+    if trunk_chains:
+        for k in WIDTH_KEEP:
+            plans.append({"name": f"keep-{k * 100:g}", "width": width_config(weights, trunk_chains, k)})
+            plans.append({"name": f"keep-{k * 100:g}-topk-{k * 50:g}",
+                          "width": width_config(weights, trunk_chains, k, k / 2)})
+        for t in WIDTH_TOPK:
+            plans.append({"name": f"topk-{t * 100:g}", "width": width_config(weights, trunk_chains, None, t)})
     return plans
+
+
+def filter_config(weights, convs, branch, classes, fraction):
+    """A plan's `filters`: per_class = `fraction` of each conv's channels, cap = 1.33 x that."""
+    layers = {}
+    for c in convs:
+        out = weights[f"{c}.weight"].shape[0]
+        p = max(1, round(fraction * out))
+        layers[c] = {"per_class": p, "cap": min(out, round(1.33 * p))}
+    return {"branch": branch, "classes": classes, "layers": layers}
+
+
+def width_config(weights, gemms, keep=None, topk=None):
+    """A plan's `width`: keep and/or top-k as fractions of each gemm's outputs."""
+    out = {}
+    for g in gemms:
+        n = weights[f"{g}.weight"].shape[0]
+        c = {}
+        if keep is not None:
+            c["keep"] = max(1, round(keep * n))
+        if topk is not None:
+            c["topk"] = max(1, round(topk * n))
+        out[g] = c
+    return out
 
 
 def _base_key(plan):

@@ -177,10 +177,12 @@ def op_counts(path):
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def main(name, build, defaults):
+def main(name, build, defaults, input_shape=None):
     """Command line of a zoo script: trains `build()` on the npz, reports validation and test
     accuracy, exports `model.onnx` and writes `weights.pt` (state dict) and `train.json`
-    (configuration, per-epoch log, accuracies, ONNX check and op counts) beside it."""
+    (configuration, per-epoch log, accuracies, ONNX check and op counts) beside it.
+    input_shape: the exported model's per-sample input shape when it is not the images' own
+    (the model must accept both, e.g. an MLP that flattens its input)."""
     ap = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     default_out = os.path.join(OUT_DIR, name, "model.onnx")
@@ -238,6 +240,8 @@ def main(name, build, defaults):
                   "torch": torch.__version__, "onnx": {}}
 
     xcheck = data["val"][0][:256]
+    if input_shape is not None:
+        xcheck = xcheck.reshape(-1, *input_shape)
     abs_diff, rel_diff = export_onnx(model, args.out, xcheck, args.exporter)
     ops = op_counts(args.out)
     log(f"{name}: wrote {args.out}; onnxruntime vs PyTorch max abs diff {abs_diff:.2e}, rel {rel_diff:.2e}")
