@@ -55,7 +55,8 @@ def test_a_pipelining_client_that_never_reads_is_held_back(server):
 def strict_server(tmp_path_factory):
     repository = tmp_path_factory.mktemp("repository-strict")
     (repository / "fashion-mlp").symlink_to(ROOT / "Models" / "fashion-mlp")
-    with zenith_server(repository, "--workers", "1", "--request-timeout", "1") as url:
+    with zenith_server(repository, "--workers", "1", "--request-timeout", "1",
+                       "--max-connections-per-client", "20") as url:
         yield url
 
 
@@ -83,3 +84,26 @@ def test_a_request_dripped_byte_by_byte_is_cut_off(strict_server):
     # A request sent at once on a new connection is answered.
     with urllib.request.urlopen(f"http://{strict_server}/v2/health/live", timeout=10) as r:
         assert r.status == 200
+
+
+def test_one_address_cannot_hold_every_connection(strict_server):
+    host, port = strict_server.split(":")
+    held = []
+    for _ in range(30):
+        sock = socket.socket()
+        sock.bind(("127.0.0.2", 0))     # another loopback address: another client
+        sock.connect((host, int(port)))
+        held.append(sock)
+    # The server closes the connections past the address's 20 as soon as it accepts them.
+    closed = 0
+    for sock in held:
+        sock.settimeout(5)
+        readable, _, _ = select.select([sock], [], [], 0.2)
+        if readable and sock.recv(1) == b"":
+            closed += 1
+    print(f"{closed} of 30 idle connections from one address closed at once")
+    assert closed == 10
+    with urllib.request.urlopen(f"http://{strict_server}/v2/health/live", timeout=10) as r:
+        assert r.status == 200
+    for sock in held:
+        sock.close()

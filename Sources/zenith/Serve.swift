@@ -57,6 +57,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds an HTTP/1.1 request may take to arrive, head and body, from its first byte; slower ones get 408.")
     var requestTimeout = 30.0
 
+    @Option(help: "Open connections one client address may hold (1024 in all; at that limit a newcomer displaces the heaviest client's oldest).")
+    var maxConnectionsPerClient = 256
+
     @Option(
         help: """
             Share of each latency target kept out of the controller's plans, for the transport \
@@ -126,6 +129,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard (1...1024).contains(maxConnectionsPerClient) else {
+            throw ValidationError("--max-connections-per-client must be 1...1024")
+        }
         guard requestTimeout.isFinite, requestTimeout > 0, requestTimeout <= 3600 else {
             throw ValidationError("--request-timeout must be more than 0 and at most 3600 seconds")
         }
@@ -179,7 +185,7 @@ struct Serve: AsyncParsableCommand {
                 mode: denseOnly ? .denseOnly : .controller, maxQueueDepth: maxQueueDepth,
                 warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization, logger: logger),
             http: HTTPServerConfiguration(
-                host: host, port: port, maxBodyBytes: maxBodyBytes,
+                host: host, port: port, maxBodyBytes: maxBodyBytes, maxConnectionsPerClient: maxConnectionsPerClient,
                 requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded()))),
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,

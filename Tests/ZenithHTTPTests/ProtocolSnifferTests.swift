@@ -67,6 +67,32 @@ import Testing
         #expect(tracker.closed(2) == .shutdownCompleted)
     }
 
+    @Test func oneClientCannotHoldMoreThanItsShare() {
+        var tracker = ConnectionTracker<Int>(maxConnections: 10, maxPerClient: 2)
+        #expect(tracker.accepted(1, client: "a") == .accept)
+        #expect(tracker.accepted(2, client: "a") == .accept)
+        #expect(tracker.accepted(3, client: "a") == .reject)
+        #expect(tracker.accepted(4, client: "b") == .accept)
+        _ = tracker.closed(1)
+        #expect(tracker.accepted(5, client: "a") == .accept, "a closed connection frees its client's slot")
+    }
+
+    /// At the overall limit a newcomer displaces the heaviest client's oldest connection, as
+    /// long as that client keeps more than the newcomer's client would have.
+    @Test func atTheLimitTheHeaviestClientMakesRoom() {
+        var tracker = ConnectionTracker<Int>(maxConnections: 4)
+        for key in 1...3 { _ = tracker.accepted(key, client: "greedy") }
+        #expect(tracker.accepted(4, client: "b") == .accept)
+        #expect(tracker.accepted(5, client: "c") == .acceptEvicting(1), "the greedy client's oldest")
+        #expect(tracker.closed(1) == .none, "already forgotten")
+        #expect(tracker.openCount == 4)
+        // greedy 2, b 1, c 1: another newcomer still takes from greedy ...
+        #expect(tracker.accepted(6, client: "d") == .acceptEvicting(2))
+        // ... but now every client holds one: nothing fair to displace.
+        #expect(tracker.accepted(7, client: "e") == .reject)
+        #expect(tracker.accepted(8, client: "b") == .reject, "b would hold two while others hold one")
+    }
+
     @Test func shutdownWithNothingOpenCompletesAtOnce() {
         var tracker = ConnectionTracker<Int>(maxConnections: 10)
         #expect(tracker.beginShutdown() == .completed)

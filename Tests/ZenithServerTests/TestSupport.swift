@@ -80,3 +80,11 @@ struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// The name of `model`'s most accurate plan (on validation) on a running server: the one a
+/// request asking for the best accuracy gets. Not necessarily dense: an early exit can beat it.
+func mostAccuratePlan(_ server: RunningServer, model: String) throws -> String {
+    let loaded = try #require(server.application.repository.loadedModels.first { $0.name == model })
+    let plans = loaded.scheduler.snapshot.plans
+    return try #require(plans.max { $0.expectedAccuracy < $1.expectedAccuracy }?.name)
+}

@@ -12,8 +12,13 @@ public struct HTTPServerConfiguration: Sendable {
     /// SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2; extra streams are refused with
     /// RST_STREAM(REFUSED_STREAM). Default 128.
     public var maxConcurrentStreams: Int
-    /// Open connections at most; further ones are closed as soon as they are accepted. Default 1024.
+    /// Open connections at most. At the limit a new connection displaces the oldest one of the
+    /// client address holding the most (if it holds more than the newcomer's); else it is closed
+    /// as soon as it is accepted. Default 1024.
     public var maxConnections: Int
+    /// Open connections one client address may hold; more are closed as soon as they are
+    /// accepted. Default 256.
+    public var maxConnectionsPerClient: Int
     /// A connection with no request in progress and no traffic for this long is closed
     /// (HTTP/2 sends GOAWAY first). Default 60 s.
     public var idleTimeout: Duration
@@ -32,6 +37,7 @@ public struct HTTPServerConfiguration: Sendable {
         maxHeaderListBytes: Int = 64 * 1024,
         maxConcurrentStreams: Int = 128,
         maxConnections: Int = 1024,
+        maxConnectionsPerClient: Int = 256,
         idleTimeout: Duration = .seconds(60),
         maxPipelinedRequests: Int = 64,
         requestTimeout: Duration = .seconds(30)
@@ -42,6 +48,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxHeaderListBytes = maxHeaderListBytes
         self.maxConcurrentStreams = maxConcurrentStreams
         self.maxConnections = maxConnections
+        self.maxConnectionsPerClient = maxConnectionsPerClient
         self.idleTimeout = idleTimeout
         self.maxPipelinedRequests = maxPipelinedRequests
         self.requestTimeout = requestTimeout

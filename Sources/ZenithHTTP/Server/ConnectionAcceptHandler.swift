@@ -14,8 +14,8 @@ final class ConnectionAcceptHandler: ChannelInboundHandler {
     /// Succeeds once shutdown began and every connection has closed.
     let shutdownCompleted: EventLoopPromise<Void>
 
-    init(maxConnections: Int, eventLoop: any EventLoop) {
-        self.tracker = ConnectionTracker(maxConnections: maxConnections)
+    init(maxConnections: Int, maxConnectionsPerClient: Int, eventLoop: any EventLoop) {
+        self.tracker = ConnectionTracker(maxConnections: maxConnections, maxPerClient: maxConnectionsPerClient)
         self.eventLoop = eventLoop
         self.shutdownCompleted = eventLoop.makePromise()
     }
@@ -23,17 +23,24 @@ final class ConnectionAcceptHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let channel = self.unwrapInboundIn(data)
         let key = ObjectIdentifier(channel)
-        switch self.tracker.accepted(key) {
+        switch self.tracker.accepted(key, client: channel.remoteAddress?.ipAddress ?? "") {
         case .accept:
-            self.channels[key] = channel
-            let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
-            channel.closeFuture.whenComplete { [eventLoop = self.eventLoop] _ in
-                eventLoop.execute { loopBound.value.closed(key) }
-            }
-            context.fireChannelRead(data)
+            self.admit(channel, key: key, context: context, data: data)
+        case .acceptEvicting(let victim):
+            self.channels.removeValue(forKey: victim)?.close(promise: nil)
+            self.admit(channel, key: key, context: context, data: data)
         case .reject:
             channel.close(promise: nil)
         }
+    }
+
+    private func admit(_ channel: any Channel, key: ObjectIdentifier, context: ChannelHandlerContext, data: NIOAny) {
+        self.channels[key] = channel
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        channel.closeFuture.whenComplete { [eventLoop = self.eventLoop] _ in
+            eventLoop.execute { loopBound.value.closed(key) }
+        }
+        context.fireChannelRead(data)
     }
 
     private func closed(_ key: ObjectIdentifier) {

@@ -104,8 +104,10 @@ public final class HTTPServer: Service, Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let serverLoop = group.next()
         let maxConnections = self.configuration.maxConnections
+        let perClient = self.configuration.maxConnectionsPerClient
         let (acceptHandler, shutdownCompleted) = try await serverLoop.submit {
-            let handler = ConnectionAcceptHandler(maxConnections: maxConnections, eventLoop: serverLoop)
+            let handler = ConnectionAcceptHandler(
+                maxConnections: maxConnections, maxConnectionsPerClient: perClient, eventLoop: serverLoop)
             return (NIOLoopBound(handler, eventLoop: serverLoop), handler.shutdownCompleted.futureResult)
         }.get()
 
