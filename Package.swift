@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     ],
     targets: [
         // C libraries: one system-library target each, imported by exactly one Swift module.
@@ -55,6 +56,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // The KServe v2 gRPC messages (generated from Protos/ by scripts/generate-protos.sh; the
+        // build needs no protoc) and gRPC's framing, status and deadline, for server and clients.
+        .target(
+            name: "ZenithGRPC",
+            dependencies: ["ZenithHTTP", "ZenithJSON", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Protos"]),
         .target(
             name: "ZenithServer",
             dependencies: [
@@ -64,6 +71,8 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "ZenithGRPC",
             ]),
         .executableTarget(
             name: "zenith",
@@ -93,7 +102,8 @@ let package = Package(
         .target(
             name: "ZenithLoad",
             dependencies: [
-                "ZenithData", "ZenithHTTP", "ZenithJSON",
+                "ZenithData", "ZenithGRPC", "ZenithHTTP", "ZenithJSON",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -113,6 +123,9 @@ let package = Package(
             name: "ZenithTestSupport", dependencies: ["ZenithHTTP", .product(name: "Logging", package: "swift-log")],
             path: "Tests/ZenithTestSupport"),
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
+        .testTarget(
+            name: "ZenithGRPCTests",
+            dependencies: ["ZenithGRPC", "ZenithHTTP"]),
         .testTarget(name: "ZenithControlTests", dependencies: ["ZenithControl", "ZenithCore"]),
         .testTarget(
             name: "ZenithExecutorTests", dependencies: ["ZenithExecutor", "ZenithCore", "ZenithData"], exclude: ["Fixtures"]),
@@ -143,11 +156,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "ZenithGRPC",
             ]),
         .testTarget(
             name: "ZenithLoadTests",
             dependencies: [
-                "ZenithLoad", "ZenithHTTP", "ZenithJSON", "ZenithServer", "ZenithData", "ZenithTestSupport",
+                "ZenithLoad", "ZenithHTTP", "ZenithJSON", "ZenithServer", "ZenithData", "ZenithTestSupport", "ZenithGRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

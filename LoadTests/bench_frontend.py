@@ -2,11 +2,15 @@
 
 1. h2load against `zenith serve`'s GET /v2/health/ready and against nghttpd serving a small
    file, with the same h2load settings; prints both requests/s and the ratio.
-2. Server-side overhead of binary batch-1 infers: total_us − compute_us from the response
-   parameters (and, separately, minus queue_us, since the controller's batching delay is queue
-   time by design), over real test images sent with tritonclient.
+2. Server-side overhead of batch-1 infers, REST binary (tritonclient.http) beside gRPC
+   (tritonclient.grpc, the same port): total_us − compute_us from the response parameters (and,
+   separately, minus queue_us, since the controller's batching delay is queue time by design),
+   over real test images, the two protocols alternating.
+3. The server's CPU time per request of the same batch-1 infer sent by h2load as a REST binary
+   body and as a gRPC-framed ModelInfer (`-d file -H 'content-type: application/grpc'`), one
+   after the other on the same server: req/s, CPU µs per request and their ratio, gRPC to REST.
 
-usage: .venv/bin/python LoadTests/bench_frontend.py [--requests 100000] [--infers 2000]
+usage: .venv/bin/python LoadTests/bench_frontend.py [--requests 100000] [--infers 2000] [--h2load-infers 20000]
 (needs `scripts/setup.sh --python`, `swift build -c release --product zenith`, h2load from Debian's
 nghttp2-client and nghttpd from nghttp2-server; Linux: nghttpd's port is read from /proc)
 
@@ -28,8 +32,11 @@ import tempfile
 import threading
 import time
 
+import grpc
 import numpy as np
+import tritonclient.grpc as grpcclient
 import tritonclient.http as http
+from tritonclient.grpc import service_pb2
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -86,13 +93,38 @@ def listening_port(server: subprocess.Popen, seconds: float = 30) -> int:
     sys.exit(f"{server.args[0]} did not listen within {seconds:.0f} s")
 
 
-def h2load(url: str, requests: int, clients: int, streams: int) -> float:
+def h2load(url: str, requests: int, clients: int, streams: int, extra: tuple = ()) -> float:
     out = subprocess.run(
-        ["h2load", "-n", str(requests), "-c", str(clients), "-m", str(streams), url],
+        ["h2load", "-n", str(requests), "-c", str(clients), "-m", str(streams), *extra, url],
         check=True, capture_output=True, text=True).stdout
-    if not re.search(rf"{requests} succeeded", out):
+    if not re.search(rf"{requests} succeeded", out) or not re.search(rf"status codes: {requests} 2xx", out):
         sys.exit(f"h2load against {url} had failures:\n{out}")
     return float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def infer_bodies(image: np.ndarray, directory: str) -> tuple:
+    """The same batch-1 fashion-mlp infer as a REST binary body and as a gRPC-framed ModelInfer,
+    written to files for h2load -d; returns their paths and the REST JSON header's length."""
+    header = ('{"inputs":[{"name":"input","shape":[1,784],"datatype":"FP32","parameters":{"binary_data_size":3136}}],'
+              '"outputs":[{"name":"logits","parameters":{"binary_data":true}}]}').encode()
+    rest = os.path.join(directory, "rest.bin")
+    with open(rest, "wb") as f:
+        f.write(header + image.astype("<f4").tobytes())
+    message = service_pb2.ModelInferRequest(model_name="fashion-mlp")
+    message.inputs.add(name="input", datatype="FP32", shape=[1, 784])
+    message.raw_input_contents.append(image.astype("<f4").tobytes())
+    payload = message.SerializeToString()
+    grpc_body = os.path.join(directory, "grpc.bin")
+    with open(grpc_body, "wb") as f:
+        f.write(b"\0" + len(payload).to_bytes(4, "big") + payload)
+    return rest, grpc_body, len(header), payload
 
 
 def test_images(count: int) -> np.ndarray:
@@ -107,6 +139,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--streams", type=int, default=16)
     parser.add_argument("--infers", type=int, default=2000)
+    parser.add_argument("--h2load-infers", type=int, default=20_000)
     args = parser.parse_args()
 
     docroot = tempfile.mkdtemp()
@@ -131,19 +164,56 @@ def main() -> None:
         print(f"h2load -n {args.requests} -c {args.clients} -m {args.streams}: zenith GET /v2/health/ready "
               f"{z:,.0f} req/s, nghttpd small file {n:,.0f} req/s, ratio {z / n:.2f}")
 
-        client = http.InferenceServerClient(f"127.0.0.1:{zenith_port}")
+        address = f"127.0.0.1:{zenith_port}"
+        client = http.InferenceServerClient(address)
+        grpc_client = grpcclient.InferenceServerClient(address)
         images = test_images(args.infers)
-        overhead, outside_queue = [], []
+        overhead = {"REST binary": [], "gRPC": []}
+        outside_queue = {"REST binary": [], "gRPC": []}
+
+        def record(protocol, parameters):
+            overhead[protocol].append(parameters["total_us"] - parameters["compute_us"])
+            outside_queue[protocol].append(parameters["total_us"] - parameters["compute_us"] - parameters["queue_us"])
+
         for image in images:
             tensor = http.InferInput("input", [1, 784], "FP32")
             tensor.set_data_from_numpy(image.reshape(1, 784), binary_data=True)
-            result = client.infer("fashion-mlp", [tensor]).get_response()["parameters"]
-            overhead.append(result["total_us"] - result["compute_us"])
-            outside_queue.append(result["total_us"] - result["compute_us"] - result["queue_us"])
+            record("REST binary", client.infer("fashion-mlp", [tensor]).get_response()["parameters"])
+            tensor = grpcclient.InferInput("input", [1, 784], "FP32")
+            tensor.set_data_from_numpy(image.reshape(1, 784))
+            response = grpc_client.infer("fashion-mlp", [tensor]).get_response()
+            record("gRPC", {key: response.parameters[key].double_param for key in ("total_us", "compute_us", "queue_us")})
         q = statistics.quantiles
-        print(f"binary batch-1 infers on fashion-mlp ({args.infers}): server-side overhead (total − compute) "
-              f"p50 {statistics.median(overhead):.1f} µs, p99 {q(overhead, n=100)[98]:.1f} µs; "
-              f"outside queue and compute p50 {statistics.median(outside_queue):.1f} µs")
+        for protocol, values in overhead.items():
+            print(f"{protocol} batch-1 infers on fashion-mlp ({args.infers}): server-side overhead (total − compute) "
+                  f"p50 {statistics.median(values):.1f} µs, p99 {q(values, n=100)[98]:.1f} µs; "
+                  f"outside queue and compute p50 {statistics.median(outside_queue[protocol]):.1f} µs")
+
+        # The same infer, fixed, as fast as h2load sends it: the server's CPU per request.
+        rest_body, grpc_body, header_length, payload = infer_bodies(images[0], docroot)
+        check = grpc.insecure_channel(address).unary_unary(
+            "/inference.GRPCInferenceService/ModelInfer", response_deserializer=service_pb2.ModelInferResponse.FromString)
+        check(payload, timeout=30, metadata=[("zenith-latency-target-ms", "60000")])  # raises unless grpc-status 0
+        relaxed = ("-H", "zenith-latency-target-ms: 60000")
+        runs = {
+            "REST binary": (f"http://{address}/v2/models/fashion-mlp/infer",
+                            ("-d", rest_body, "-H", "content-type: application/octet-stream",
+                             "-H", f"inference-header-content-length: {header_length}", *relaxed)),
+            "gRPC": (f"http://{address}/inference.GRPCInferenceService/ModelInfer",
+                     ("-d", grpc_body, "-H", "content-type: application/grpc", "-H", "te: trailers", *relaxed)),
+        }
+        cost = {protocol: [] for protocol in runs}
+        rate = {protocol: [] for protocol in runs}
+        settings = dict(requests=args.h2load_infers, clients=1, streams=8)
+        for _ in range(2):
+            for protocol, (url, extra) in runs.items():
+                before = cpu_seconds(servers[0].pid)
+                rate[protocol].append(h2load(url, extra=extra, **settings))
+                cost[protocol].append((cpu_seconds(servers[0].pid) - before) / args.h2load_infers * 1e6)
+        for protocol in runs:
+            print(f"h2load -n {args.h2load_infers} -c 1 -m 8, batch-1 fashion-mlp infer over {protocol}: "
+                  f"{max(rate[protocol]):,.0f} req/s, server CPU {min(cost[protocol]):.1f} µs/request")
+        print(f"gRPC ÷ REST binary, server CPU per request: {min(cost['gRPC']) / min(cost['REST binary']):.2f}")
     finally:
         for server in servers:
             server.send_signal(signal.SIGTERM)

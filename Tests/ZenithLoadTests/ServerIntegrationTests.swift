@@ -6,9 +6,11 @@ import ZenithServer
 
 /// A small real run: a few hundred open-loop requests of four images against an in-process `zenith serve`
 /// (ZenithApplication with the committed fashion-mlp model and profile), through the whole
-/// harness: payload pool, sender, client, response decoding, report files.
+/// harness: payload pool, sender, client, response decoding, report files; over REST with binary
+/// tensors and over gRPC on the same port.
 @Suite struct ServerIntegrationTests {
-    @Test func aShortRunAgainstARealServerIsAnsweredAndScored() async throws {
+    @Test(arguments: [PayloadEncoding.binary, .grpc])
+    func aShortRunAgainstARealServerIsAnsweredAndScored(encoding: PayloadEncoding) async throws {
         // Only fashion-mlp: a repository of one symbolic link keeps start-up short.
         let repository = FileManager.default.temporaryDirectory.appendingPathComponent("zenith-load-repo-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
@@ -33,7 +35,7 @@ import ZenithServer
                 SLOClass(name: "a", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.88),
                 SLOClass(name: "b", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.5),
             ],
-            encoding: .binary, imagesPerRequest: 4, inputShape: [784])
+            encoding: encoding, imagesPerRequest: 4, inputShape: [784])
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("zenith-load-out-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let session = LoadSession(

@@ -20,7 +20,7 @@ struct Capacity: AsyncParsableCommand {
     @Option(help: "The model's per-sample input shape, e.g. 1,28,28 (default: the .npz's).")
     var inputShape: String?
 
-    @Option(help: "json or binary payloads.")
+    @Option(help: "json or binary payloads (grpc with --protocol grpc).")
     var encoding = "binary"
 
     @Option(help: "Test images in each request's input batch (the capacity is in requests of this size).")
@@ -44,7 +44,9 @@ struct Capacity: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
-        guard PayloadEncoding(rawValue: encoding) != nil else { throw ValidationError("--encoding must be json or binary") }
+        guard PayloadEncoding(rawValue: encoding) != nil else {
+            throw ValidationError("--encoding must be json, binary or grpc")
+        }
         guard imagesPerRequest >= 1 else { throw ValidationError("--images-per-request must be at least 1") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be positive, --warmup ≥ 0") }
@@ -62,7 +64,7 @@ struct Capacity: AsyncParsableCommand {
         // Generous targets: the dense server ignores them, and they must never make it refuse.
         let slo = SLOClass(name: "capacity", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.01)
         let pool = PayloadPool(
-            images: images, size: 1000, model: model, inputShape: dims, classes: [slo], encoding: PayloadEncoding(rawValue: encoding)!,
+            images: images, size: 1000, model: model, inputShape: dims, classes: [slo], encoding: connection.wireProtocol == .grpc ? .grpc : PayloadEncoding(rawValue: encoding)!,
             imagesPerRequest: imagesPerRequest)
         let options = try connection.runOptions()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: connection.clientThreads)

@@ -26,6 +26,11 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "http2 (h2c prior knowledge, many streams per connection) or http1.")
     var http = "http2"
 
+    @Option(
+        name: .customLong("protocol"),
+        help: "rest, or grpc: KServe v2 gRPC ModelInfer calls on the same port (HTTP/2 only).")
+    var wireProtocol: WireProtocol = .rest
+
     @Option(help: "Client event-loop threads.")
     var clientThreads = 1
 
@@ -38,6 +43,7 @@ struct ConnectionOptions: ParsableArguments {
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard http == "http2" || http == "http1" else { throw ValidationError("--http must be http2 or http1") }
+        if wireProtocol == .grpc && http != "http2" { throw ValidationError("--protocol grpc needs --http http2") }
         guard clientThreads >= 1 else { throw ValidationError("--client-threads must be at least 1") }
         if let endpoint, Endpoint(url: endpoint) == nil { throw ValidationError("--endpoint must be http://HOST:PORT") }
         if let operatorEndpoint, Endpoint(url: operatorEndpoint) == nil {

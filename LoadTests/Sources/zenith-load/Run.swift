@@ -83,6 +83,7 @@ struct Run: AsyncParsableCommand {
         }
         if let seed { scenario.seed = seed }
         if let imagesPerRequest { scenario.imagesPerRequest = imagesPerRequest }
+        if connection.wireProtocol == .grpc { scenario.encoding = .grpc }
         let out = self.out ?? "LoadTests/reports/\(scenario.name)"
         let session = LoadSession(
             scenario: scenario, modes: modes, target: connection.target, options: try connection.runOptions(),

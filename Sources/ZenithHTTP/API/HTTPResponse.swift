@@ -12,6 +12,14 @@ public struct HTTPResponse: Sendable {
     public var headers: HTTPHeaderList
     /// The response body.
     public var body: [UInt8]
+    /// Trailer fields, sent after the body in a HEADERS frame that ends the stream, as gRPC
+    /// needs (`grpc-status`, `grpc-message`). HTTP/2 only: HTTP/1.1 drops them.
+    ///
+    /// A response with trailers goes without `content-length`. With an empty body, the trailers
+    /// join the header fields in the one HEADERS frame (gRPC's trailers-only response). Fields
+    /// that would not be written as headers are ignored here too. On a response the HTTP/2
+    /// client received, the fields of a header block that followed the response's.
+    public var trailers: HTTPHeaderList?
     /// Told when the response's last byte leaves (or that it never will).
     public var delivery: ResponseDelivery?
 
@@ -21,10 +29,12 @@ public struct HTTPResponse: Sendable {
     ///   - status: The status code.
     ///   - headers: The header fields (names are lowercased).
     ///   - body: The body bytes.
-    public init(status: Int, headers: HTTPHeaderList = [:], body: [UInt8] = []) {
+    ///   - trailers: Trailer fields (HTTP/2 only), or `nil` for none.
+    public init(status: Int, headers: HTTPHeaderList = [:], body: [UInt8] = [], trailers: HTTPHeaderList? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.trailers = trailers
     }
 
     /// A JSON error response in Zenith's error shape: `{"error":"<message>"}`.

@@ -10,7 +10,8 @@ extension NGHTTP2ClientSession {
             NGHTTP2ClientSession.owner(userData).receiveHeader(
                 streamID: frame.pointee.hd.stream_id,
                 name: UnsafeBufferPointer(start: name, count: nameLength),
-                value: UnsafeBufferPointer(start: value, count: valueLength))
+                value: UnsafeBufferPointer(start: value, count: valueLength),
+                isTrailer: frame.pointee.headers.cat == NGHTTP2_HCAT_HEADERS)
             return 0
         }
 

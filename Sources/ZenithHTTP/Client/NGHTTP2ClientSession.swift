@@ -20,6 +20,8 @@ final class NGHTTP2ClientSession: NGHTTP2SessionOwner {
         var status = 0
         var headers = HTTPHeaderList()
         var body: [UInt8] = []
+        /// The fields of a header block after the response's (trailers), if one came.
+        var trailers: HTTPHeaderList?
         /// END_STREAM arrived after a final (non-1xx) response.
         var responseComplete = false
         var timeout: Scheduled<Void>?
@@ -164,8 +166,17 @@ final class NGHTTP2ClientSession: NGHTTP2SessionOwner {
 
     // MARK: Response assembly (called from the callbacks)
 
-    func receiveHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+    func receiveHeader(
+        streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, isTrailer: Bool = false
+    ) {
         guard self.streams[streamID] != nil else { return }
+        if isTrailer {
+            guard self.streams[streamID]!.status >= 200 else { return }
+            self.streams[streamID]!.trailers = self.streams[streamID]!.trailers ?? HTTPHeaderList()
+            self.streams[streamID]!.trailers!.append(
+                lowercasedName: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+            return
+        }
         if name.count == 7, name.elementsEqual(":status".utf8) {
             var status = 0
             for byte in value where byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
@@ -204,7 +215,8 @@ final class NGHTTP2ClientSession: NGHTTP2SessionOwner {
         if stream.responseComplete {
             // A server that answered before reading the whole body resets with NO_ERROR: the
             // response stands.
-            result = .success(HTTPResponse(status: stream.status, headers: stream.headers, body: stream.body))
+            result = .success(
+                HTTPResponse(status: stream.status, headers: stream.headers, body: stream.body, trailers: stream.trailers))
         } else if errorCode != NGHTTP2_NO_ERROR.rawValue {
             result = .failure(.streamReset(errorCode))
         } else {

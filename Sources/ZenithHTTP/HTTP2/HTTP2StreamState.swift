@@ -51,6 +51,8 @@ struct HTTP2StreamState {
     private(set) var receivedNanos: UInt64?
     /// Told when the response's last frame is sent.
     private var delivery: ResponseDelivery?
+    /// Trailer fields to send once the response body is done (see ``takeTrailers()``).
+    private var responseTrailers: HTTPHeaderList?
 
     let limits: Limits
 
@@ -174,14 +176,22 @@ struct HTTP2StreamState {
 
     /// How a response goes out on the wire.
     struct ResponsePlan: Equatable {
-        /// Send `content-length` (not for 1xx, 204, 304).
+        /// Send `content-length` (not for 1xx, 204, 304, nor with trailers).
         var sendsContentLength: Bool
         /// Attach a data provider: there are body bytes and the request was not HEAD.
         var sendsBody: Bool
+        /// Put the trailer fields in the response's header block: there are trailers and no body
+        /// to send them after (gRPC's trailers-only response).
+        var trailersInHeaders: Bool = false
     }
 
     /// Records the response to serve; `nil` if the stream was already answered.
-    mutating func setResponse(status: Int, body: [UInt8], delivery: ResponseDelivery? = nil) -> ResponsePlan? {
+    ///
+    /// - Parameter trailers: sent after the body (the data provider finds them with
+    ///   ``takeTrailers()``), or in the header block when no body is sent.
+    mutating func setResponse(
+        status: Int, body: [UInt8], delivery: ResponseDelivery? = nil, trailers: HTTPHeaderList? = nil
+    ) -> ResponsePlan? {
         guard !self.hasResponse else { return nil }
         self.hasResponse = true
         self.delivery = delivery
@@ -189,7 +199,17 @@ struct HTTP2StreamState {
         let sendsBody = bodyAllowed && !self.isHead && !body.isEmpty
         self.responseBody = sendsBody ? body : []
         self.responseOffset = 0
-        return ResponsePlan(sendsContentLength: bodyAllowed, sendsBody: sendsBody)
+        self.responseTrailers = sendsBody ? trailers : nil
+        return ResponsePlan(
+            sendsContentLength: bodyAllowed && trailers == nil, sendsBody: sendsBody,
+            trailersInHeaders: trailers != nil && !sendsBody)
+    }
+
+    /// The trailer fields to send now that the body is done, once; `nil` when there are none
+    /// (the body's last DATA frame then ends the stream).
+    mutating func takeTrailers() -> HTTPHeaderList? {
+        defer { self.responseTrailers = nil }
+        return self.responseTrailers
     }
 
     /// The response's last frame (END_STREAM) was serialised for the socket.

@@ -93,12 +93,18 @@ extension NGHTTP2Session {
         }
     }
 
-    /// nghttp2's data provider: copies the next slice of the stream's response body.
+    /// nghttp2's data provider: copies the next slice of the stream's response body. After the
+    /// last slice, a response with trailers keeps END_STREAM off the DATA frame and submits them
+    /// (nghttp2 allows it from inside this callback); their HEADERS frame ends the stream.
     static let readResponseBody: nghttp2_data_source_read_callback = {
         _, streamID, destination, length, flags, _, userData in
-        NGHTTP2SessionHandle.dataSourceResult(
-            NGHTTP2Session.owner(userData).streams[streamID]?.readResponse(
-                into: UnsafeMutableRawBufferPointer(start: destination, count: length)),
-            flags: flags)
+        let session = NGHTTP2Session.owner(userData)
+        let read = session.streams[streamID]?.readResponse(
+            into: UnsafeMutableRawBufferPointer(start: destination, count: length))
+        if let read, read.isEnd, let trailers = session.streams[streamID]?.takeTrailers() {
+            flags!.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+            session.submitTrailers(streamID: streamID, trailers: trailers)
+        }
+        return NGHTTP2SessionHandle.dataSourceResult(read, flags: flags)
     }
 }

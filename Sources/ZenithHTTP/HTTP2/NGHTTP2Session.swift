@@ -96,21 +96,29 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     // MARK: Output
 
     /// Submits the response for `streamID`: HEADERS, then DATA from the body as flow control
-    /// allows. Returns `false` when the stream is gone (reset by the peer) or already answered.
+    /// allows, then the trailers if it has any (submitted by the data provider once the body is
+    /// done). Returns `false` when the stream is gone (reset by the peer) or already answered.
     @discardableResult
     func submitResponse(streamID: Int32, response: HTTPResponse) -> Bool {
         let status = HTTP1ResponseSerializer.wireStatus(response.status)
-        guard let plan = self.streams[streamID]?.setResponse(status: status, body: response.body, delivery: response.delivery)
+        guard
+            let plan = self.streams[streamID]?.setResponse(
+                status: status, body: response.body, delivery: response.delivery, trailers: response.trailers)
         else { return false }
         let sendsBody = plan.sendsBody
 
         self.headerBlock.removeAll()
         self.headerBlock.append(name: ":status", value: String(status))
-        for field in response.headers where HTTP1ResponseSerializer.isWritable(field) && field.name != "te" {
+        for field in response.headers where Self.isWritable(field) {
             self.headerBlock.append(name: field.name, value: field.value)
         }
         if plan.sendsContentLength {
             self.headerBlock.append(name: "content-length", value: String(response.body.count))
+        }
+        if plan.trailersInHeaders, let trailers = response.trailers {
+            for field in trailers where Self.isWritable(field) {
+                self.headerBlock.append(name: field.name, value: field.value)
+            }
         }
 
         var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: Self.readResponseBody)
@@ -128,6 +136,33 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
             return false
         }
         return true
+    }
+
+    /// Submits the trailer fields that end `streamID`'s response; the data provider calls it
+    /// once the body's last byte is read, having kept END_STREAM off that DATA frame. If nghttp2
+    /// refuses them the stream is reset, as it could never end otherwise.
+    func submitTrailers(streamID: Int32, trailers: HTTPHeaderList) {
+        self.headerBlock.removeAll()
+        for field in trailers where Self.isWritable(field) {
+            self.headerBlock.append(name: field.name, value: field.value)
+        }
+        let session = self.handle.pointer
+        let result = self.headerBlock.withNameValues { nva in
+            nghttp2_submit_trailer(session, streamID, nva.baseAddress, nva.count)
+        }
+        if result != 0 {
+            self.logger.debug(
+                "HTTP/2 trailers not submitted",
+                metadata: ["stream": "\(streamID)", "error": "\(NGHTTP2Error(code: Int(result)).message)"])
+            _ = nghttp2_submit_rst_stream(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, NGHTTP2_INTERNAL_ERROR.rawValue)
+        }
+    }
+
+    /// Whether a handler's field may go into an HTTP/2 header block: not the HTTP/1.1 framing
+    /// fields, nor `te`.
+    private static func isWritable(_ field: HTTPHeaderList.Field) -> Bool {
+        HTTP1ResponseSerializer.isWritable(field) && field.name != "te"
     }
 
     /// Sends GOAWAY(NO_ERROR) naming the last stream processed: streams already open finish,

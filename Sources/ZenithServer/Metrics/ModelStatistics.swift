@@ -5,7 +5,8 @@ import ZenithJSON
 /// Per-model counters for `GET /v2/models/{m}/stats`, in Triton's statistics shape plus a
 /// `zenith` section (plan mix, exits, SLO attainment, rejects by reason).
 final class ModelStatistics: Sendable {
-    private struct Duration {
+    /// How many and how long, as Triton's `StatisticDuration`.
+    struct Duration {
         var count = 0
         var nanos: UInt64 = 0
 
@@ -17,7 +18,8 @@ final class ModelStatistics: Sendable {
         var json: JSONValue { ["count": JSONValue(count), "ns": .int(Int64(clamping: nanos))] }
     }
 
-    private struct Counts {
+    /// The counters at one moment (``snapshot()``), for each protocol's statistics document.
+    struct Counts {
         var success = Duration()
         var fail = Duration()
         var queue = Duration()
@@ -85,9 +87,14 @@ final class ModelStatistics: Sendable {
         plans.indices.filter { batches[$0] > 0 }.map { (plans[$0], JSONValue(values[$0])) }.sorted { $0.0 < $1.0 }
     }
 
+    /// The counters now.
+    func snapshot() -> Counts {
+        counts.withLock { $0 }
+    }
+
     /// The `model_stats` entry of this model.
     func json(name: String, version: String) -> JSONValue {
-        let counts = counts.withLock { $0 }
+        let counts = snapshot()
         let judged = counts.sloMet + counts.sloMissed
         return [
             "name": .string(name),

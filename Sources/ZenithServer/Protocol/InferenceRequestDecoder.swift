@@ -122,9 +122,7 @@ public struct InferenceRequestDecoder: Sendable {
         else {
             throw .badRequest("inputs[\(index)].name is missing")
         }
-        guard name == input.name else {
-            throw .badRequest("unknown input '\(name)'; model '\(modelName)' takes '\(input.name)'")
-        }
+        try checkInputName(name)
         guard
             let datatype = try node["datatype"].map({ n throws(RequestError) in
                 try string(n, "inputs[\(index)].datatype")
@@ -132,22 +130,13 @@ public struct InferenceRequestDecoder: Sendable {
         else {
             throw .badRequest("input '\(name)': datatype is missing")
         }
-        guard let type = DataType(rawValue: datatype) else {
-            throw .badRequest("input '\(name)': '\(datatype.prefix(40))' is not a datatype of the inference protocol")
-        }
-        guard type == input.datatype else {
-            throw .badRequest(
-                "input '\(name)': datatype \(type.rawValue) is not accepted; the model takes \(input.datatype.rawValue)"
-            )
-        }
+        try checkInputDatatype(datatype, name: name)
         let batch = try decodeShape(node["shape"], name: name)
         let count = batch * input.elementCount
         let parameters = try node["parameters"].map { n throws(RequestError) in
             try object(n, "input '\(name)': parameters")
         }
-        if let key = parameters?.firstKey(withPrefix: "shared_memory") {
-            throw .badRequest("input '\(name)': \(key): shared memory is not supported")
-        }
+        try checkNoSharedMemory(parameters?.firstKey(withPrefix: "shared_memory"), tensor: "input '\(name)'")
 
         if let sizeValue = member(parameters, "binary_data_size") {
             guard node["data"] == nil else {
@@ -198,7 +187,48 @@ public struct InferenceRequestDecoder: Sendable {
     /// Checks `shape` against `[batch, ...dims]` and returns the batch size.
     private func decodeShape(_ node: JSONNode?, name: String) throws(RequestError) -> Int {
         guard let node else { throw .badRequest("input '\(name)': shape is missing") }
-        guard let count = node.count, count <= 16 else {
+        guard let count = node.count else {
+            throw .badRequest("input '\(name)': shape must be an array of at most 16 integers")
+        }
+        return try batchSize(shapeCount: count, name: name) { index throws(RequestError) in
+            guard let element = node[index] else { return nil }
+            return try value(element, "input '\(name)': shape").intValue
+        }
+    }
+
+    // MARK: Checks every protocol makes
+
+    /// Checks an input's name against the model's one input.
+    func checkInputName(_ name: String) throws(RequestError) {
+        guard name == input.name else {
+            throw .badRequest("unknown input '\(name)'; model '\(modelName)' takes '\(input.name)'")
+        }
+    }
+
+    /// Checks an input's datatype (the protocol's name for it) against the model's input.
+    func checkInputDatatype(_ datatype: String, name: String) throws(RequestError) {
+        guard let type = DataType(rawValue: datatype) else {
+            throw .badRequest("input '\(name)': '\(datatype.prefix(40))' is not a datatype of the inference protocol")
+        }
+        guard type == input.datatype else {
+            throw .badRequest(
+                "input '\(name)': datatype \(type.rawValue) is not accepted; the model takes \(input.datatype.rawValue)"
+            )
+        }
+    }
+
+    /// Refuses a tensor whose parameters name a shared-memory region (`key`, if any).
+    func checkNoSharedMemory(_ key: String?, tensor: @autoclosure () -> String) throws(RequestError) {
+        if let key { throw .badRequest("\(tensor()): \(key): shared memory is not supported") }
+    }
+
+    /// Checks a shape of `shapeCount` elements against `[batch, ...dims]` and returns the batch size.
+    ///
+    /// - Parameter dimension: the element at an index; `nil` when it is not an integer.
+    func batchSize(
+        shapeCount count: Int, name: String, dimension: (Int) throws(RequestError) -> Int?
+    ) throws(RequestError) -> Int {
+        guard count <= 16 else {
             throw .badRequest("input '\(name)': shape must be an array of at most 16 integers")
         }
         // Every element is checked before the shape is compared, as a message about a malformed
@@ -206,9 +236,7 @@ public struct InferenceRequestDecoder: Sendable {
         var matches = count == input.dims.count + 1
         var batch = 0
         for index in 0..<count {
-            guard let element = node[index],
-                let dim = try value(element, "input '\(name)': shape").intValue, dim >= 0
-            else {
+            guard let dim = try dimension(index), dim >= 0 else {
                 throw .badRequest("input '\(name)': shape must hold non-negative integers")
             }
             if index == 0 {
@@ -218,7 +246,7 @@ public struct InferenceRequestDecoder: Sendable {
             }
         }
         guard matches else {
-            let shape = (0..<count).map { index in (try? node[index]?.value().intValue) ?? 0 }
+            let shape = (0..<count).map { index in ((try? dimension(index)) ?? nil) ?? 0 }
             let expected = "[batch, " + input.dims.map(String.init).joined(separator: ", ") + "]"
             throw .badRequest("input '\(name)': shape \(shape) does not match \(expected)")
         }
@@ -226,6 +254,32 @@ public struct InferenceRequestDecoder: Sendable {
             throw .badRequest("input '\(name)': batch size \(batch) is outside 1...\(maxBatchSize) (max_batch_size)")
         }
         return batch
+    }
+
+    /// An output a request asks for, checked: a name the model has, not asked for before.
+    ///
+    /// - Parameters:
+    ///   - classification: the `classification` parameter, if given; 0 means none, as in Triton.
+    ///   - requested: the outputs asked for before it.
+    func requestedOutput(
+        name: String, binary: Bool, classification: Int64?, after requested: [RequestedOutput]
+    ) throws(RequestError) -> RequestedOutput {
+        guard self.outputs.contains(where: { $0.name == name }) else {
+            let known = self.outputs.map { "'\($0.name)'" }.joined(separator: ", ")
+            throw .badRequest("unknown output '\(name)'; model '\(modelName)' has \(known)")
+        }
+        guard !requested.contains(where: { $0.name == name }) else {
+            throw .badRequest("output '\(name)' is requested twice")
+        }
+        var classes: Int?
+        if let classification {
+            guard classification >= 0 else {
+                throw .badRequest(
+                    "output '\(name)': classification must be a non-negative integer, not \(classification)")
+            }
+            classes = classification == 0 ? nil : Int(min(classification, Int64(classCount)))
+        }
+        return RequestedOutput(name: name, binary: binary, classification: classes)
     }
 
     /// The `outputs` array: names the model has, each with its `binary_data` and `classification`.
@@ -248,32 +302,27 @@ public struct InferenceRequestDecoder: Sendable {
                 let known = self.outputs.map { "'\($0.name)'" }.joined(separator: ", ")
                 throw .badRequest("unknown output '\(name)'; model '\(modelName)' has \(known)")
             }
-            guard !outputs.contains(where: { $0.name == name }) else {
-                throw .badRequest("output '\(name)' is requested twice")
-            }
             let parameters = try element["parameters"].map { n throws(RequestError) in
                 try object(n, "output '\(name)': parameters")
             }
-            if let key = parameters?.firstKey(withPrefix: "shared_memory") {
-                throw .badRequest("output '\(name)': \(key): shared memory is not supported")
-            }
+            try checkNoSharedMemory(parameters?.firstKey(withPrefix: "shared_memory"), tensor: "output '\(name)'")
             let binary = try bool(member(parameters, "binary_data"), "output '\(name)': binary_data") ?? binaryDefault
-            var classification: Int?
+            var classification: Int64?
             if let value = member(parameters, "classification") {
-                guard let k = value.intValue, k >= 0 else {
+                guard let k = value.intValue else {
                     throw .badRequest(
                         "output '\(name)': classification must be a non-negative integer, not \(SLOParameters.describe(value))"
                     )
                 }
-                // Triton's convention: 0 means no classification.
-                classification = k == 0 ? nil : min(k, classCount)
+                classification = Int64(k)
             }
-            outputs.append(RequestedOutput(name: name, binary: binary, classification: classification))
+            outputs.append(
+                try requestedOutput(name: name, binary: binary, classification: classification, after: outputs))
         }
         return outputs
     }
 
-    private func shapeText(_ batch: Int) -> String {
+    func shapeText(_ batch: Int) -> String {
         "[" + ([batch] + input.dims).map(String.init).joined(separator: ", ") + "]"
     }
 }

@@ -9,7 +9,7 @@ public import ZenithJSON
 /// follow the JSON header in the body, whose length is the `Inference-Header-Content-Length`
 /// response header (Triton's binary tensor extension). `parameters` reports what the server did:
 /// `plan`, `exited`, `queue_us`, `compute_us`, `total_us`, `expected_accuracy`, `slo_met`,
-/// `best_effort`; see `parameters(for:totalNanos:)`.
+/// `best_effort`, `latency_target_ms`; see `parameters(for:totalNanos:latencyTargetNanos:)`.
 public struct InferenceResponseEncoder: Sendable {
     public let modelName: String
     public let modelVersion: String
@@ -27,27 +27,25 @@ public struct InferenceResponseEncoder: Sendable {
     }
 
     /// The response to `request`, served as `result`.
-    /// - Parameter totalNanos: arrival to now, for `total_us`.
-    public func encode(_ request: InferenceRequest, result: InferenceResult, totalNanos: UInt64) -> HTTPResponse {
-        let classes = output.elementCount
+    /// - Parameters:
+    ///   - totalNanos: arrival to now, for `total_us`.
+    ///   - latencyTargetNanos: arrival to the deadline the request was judged against, for
+    ///     `latency_target_ms`; `nil` when it had none.
+    public func encode(
+        _ request: InferenceRequest, result: InferenceResult, totalNanos: UInt64, latencyTargetNanos: UInt64? = nil
+    ) -> HTTPResponse {
         var binary: [UInt8] = []
         var outputs: [JSONValue] = []
         for requested in request.outputs {
             var entry: JSONObject = ["name": .string(requested.name)]
             var parameters = JSONObject()
             if let k = requested.classification {
-                let strings = (0..<request.batchSize).flatMap { sample in
-                    Classification.topK(
-                        result.logits[(sample * classes)..<((sample + 1) * classes)], k: k, labels: labels)
-                }
+                let strings = classes(k, batchSize: request.batchSize, result: result)
                 entry["datatype"] = .string(DataType.bytes.rawValue)
                 entry["shape"] = JSONValue([request.batchSize, k])
                 if requested.binary {
                     let start = binary.count
-                    for string in strings {
-                        appendLittleEndian(UInt32(string.utf8.count), to: &binary)
-                        binary.append(contentsOf: string.utf8)
-                    }
+                    Self.appendBytesTensor(strings, to: &binary)
                     parameters["binary_data_size"] = JSONValue(binary.count - start)
                 } else {
                     entry["data"] = JSONValue(strings)
@@ -56,8 +54,7 @@ public struct InferenceResponseEncoder: Sendable {
                 entry["datatype"] = .string(output.datatype.rawValue)
                 entry["shape"] = JSONValue([request.batchSize] + output.dims)
                 if requested.binary {
-                    binary.reserveCapacity(binary.count + result.logits.count * 4)
-                    for value in result.logits { appendLittleEndian(value.bitPattern, to: &binary) }
+                    Self.appendFloatTensor(result.logits, to: &binary)
                     parameters["binary_data_size"] = JSONValue(result.logits.count * 4)
                 } else {
                     entry["data"] = .array(result.logits.map { .double(Double($0)) })
@@ -69,7 +66,8 @@ public struct InferenceResponseEncoder: Sendable {
 
         var body: JSONObject = ["model_name": .string(modelName), "model_version": .string(modelVersion)]
         if let id = request.id { body["id"] = .string(id) }
-        body["parameters"] = .object(Self.parameters(for: result, totalNanos: totalNanos))
+        body["parameters"] = .object(
+            Self.parameters(for: result, totalNanos: totalNanos, latencyTargetNanos: latencyTargetNanos))
         body["outputs"] = .array(outputs)
         let header = Array(JSONValue.object(body).serialized().utf8)
         guard !binary.isEmpty || request.outputs.contains(where: \.binary) else {
@@ -90,7 +88,11 @@ public struct InferenceResponseEncoder: Sendable {
     /// plan's (with `plans`, per sample, when they differ), `exited` is true when every sample
     /// exited early (`exits` counts them), `queue_us` is the longest wait, `compute_us` sums the
     /// batches that served it, `slo_met` needs every sample, `best_effort` any.
-    public static func parameters(for result: InferenceResult, totalNanos: UInt64) -> JSONObject {
+    /// `latency_target_ms` is the target it was judged against (from the request, its class,
+    /// the model's default, Triton's `timeout` or gRPC's `grpc-timeout`), when it had one.
+    public static func parameters(
+        for result: InferenceResult, totalNanos: UInt64, latencyTargetNanos: UInt64? = nil
+    ) -> JSONObject {
         let weakest = result.weakestSample
         var parameters: JSONObject = [
             "plan": .string(weakest?.plan ?? ""),
@@ -102,6 +104,7 @@ public struct InferenceResponseEncoder: Sendable {
             "slo_met": .bool(result.sloMet),
             "best_effort": .bool(result.samples.contains(where: \.bestEffort)),
         ]
+        if let latencyTargetNanos { parameters["latency_target_ms"] = .double(Double(latencyTargetNanos) / 1_000_000) }
         if result.samples.count > 1 {
             parameters["exits"] = JSONValue(result.samples.count(where: \.exited))
             if Set(result.samples.map(\.plan)).count > 1 { parameters["plans"] = JSONValue(result.samples.map(\.plan)) }
@@ -111,6 +114,32 @@ public struct InferenceResponseEncoder: Sendable {
 
     /// Microseconds with nanosecond resolution kept (three decimals).
     static func micros(_ nanos: UInt64) -> Double { Double(nanos) / 1_000 }
+
+    // MARK: Tensors every protocol sends
+
+    /// The top `k` classes of each sample as `"score:index:label"` strings, sample-major.
+    func classes(_ k: Int, batchSize: Int, result: InferenceResult) -> [String] {
+        let classes = output.elementCount
+        return (0..<batchSize).flatMap { sample in
+            Classification.topK(result.logits[(sample * classes)..<((sample + 1) * classes)], k: k, labels: labels)
+        }
+    }
+
+    /// Appends FP32 values as the binary tensor extension and gRPC's raw contents carry them:
+    /// little-endian, back to back.
+    static func appendFloatTensor(_ values: [Float], to bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + values.count * 4)
+        for value in values { appendLittleEndian(value.bitPattern, to: &bytes) }
+    }
+
+    /// Appends BYTES elements as the binary tensor extension and gRPC's raw contents carry them:
+    /// each a 4-byte little-endian length, then its bytes.
+    static func appendBytesTensor(_ strings: [String], to bytes: inout [UInt8]) {
+        for string in strings {
+            appendLittleEndian(UInt32(string.utf8.count), to: &bytes)
+            bytes.append(contentsOf: string.utf8)
+        }
+    }
 }
 
 private func appendLittleEndian(_ value: UInt32, to bytes: inout [UInt8]) {

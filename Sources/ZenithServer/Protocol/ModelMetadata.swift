@@ -46,22 +46,28 @@ enum ModelMetadata {
                 "default_queue_policy": ["max_queue_size": JSONValue(policy.maxQueueDepth)],
             ],
             "instance_group": [["count": JSONValue(snapshot.workers), "kind": "KIND_CPU"]],
-            "zenith": [
-                "scheduling": .string(snapshot.mode.rawValue),
-                "max_batch_size": JSONValue(snapshot.maxBatchSize),
-                "slo": sloPolicy(policy),
-                "plans": .array(
-                    snapshot.plans.map { plan in
-                        [
-                            "name": .string(plan.name),
-                            "expected_accuracy": .double(plan.expectedAccuracy),
-                            "predicted_us": [
-                                "1": .double(rounded(plan.predictedMicrosBatch1)),
-                                String(snapshot.maxBatchSize): .double(rounded(plan.predictedMicrosMaxBatch)),
-                            ],
-                        ]
-                    }),
-            ],
+            "zenith": zenith(snapshot),
+        ]
+    }
+
+    /// The config's `zenith` section: the scheduling mode, the SLO policy in force and every
+    /// plan's expected accuracy and predicted time.
+    static func zenith(_ snapshot: SchedulerSnapshot) -> JSONValue {
+        [
+            "scheduling": .string(snapshot.mode.rawValue),
+            "max_batch_size": JSONValue(snapshot.maxBatchSize),
+            "slo": sloPolicy(snapshot.policy),
+            "plans": .array(
+                snapshot.plans.map { plan in
+                    [
+                        "name": .string(plan.name),
+                        "expected_accuracy": .double(plan.expectedAccuracy),
+                        "predicted_us": [
+                            "1": .double(rounded(plan.predictedMicrosBatch1)),
+                            String(snapshot.maxBatchSize): .double(rounded(plan.predictedMicrosMaxBatch)),
+                        ],
+                    ]
+                }),
         ]
     }
 

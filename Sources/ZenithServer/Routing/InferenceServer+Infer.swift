@@ -12,9 +12,39 @@ extension InferenceServer {
         case .success(let model): loaded = model
         case .failure(let error): return error.response
         }
+        return await infer(
+            loaded, arrival: arrival, log: &log,
+            decode: { () throws(RequestError) in
+                try loaded.decoder.decode(body: request.body, headers: request.headers)
+            },
+            encode: { decoded, result, totalNanos, targetNanos in
+                loaded.encoder.encode(decoded, result: result, totalNanos: totalNanos, latencyTargetNanos: targetNanos)
+            },
+            invalid: { $0.response }, failed: { $0.requestError.response })
+    }
+
+    /// One inference, whatever the protocol: decode the request, schedule it on the model, encode
+    /// the answer, and count every outcome in the model's metrics, statistics and recent window.
+    /// A served answer is judged when its last byte leaves (its `ResponseDelivery`).
+    ///
+    /// - Parameters:
+    ///   - loaded: the model the request names.
+    ///   - arrival: when the request's headers were complete.
+    ///   - decode: reads the request for `loaded`; a `RequestError` is counted as invalid.
+    ///   - encode: the answer to a served request, given the request, the result judged when
+    ///     ready, the time from arrival to now, and from arrival to its deadline (if it had one).
+    ///   - invalid: the answer to a request `decode` refused.
+    ///   - failed: the answer to a request the scheduler answered without outputs.
+    func infer(
+        _ loaded: LoadedModel, arrival: Instant, log: inout Logger.Metadata?,
+        decode: () throws(RequestError) -> InferenceRequest,
+        encode: (InferenceRequest, InferenceResult, UInt64, UInt64?) -> HTTPResponse,
+        invalid: (RequestError) -> HTTPResponse,
+        failed: (InferenceFailure) -> HTTPResponse
+    ) async -> HTTPResponse {
         let decoded: InferenceRequest
         do {
-            decoded = try loaded.decoder.decode(body: request.body, headers: request.headers)
+            decoded = try decode()
         } catch {
             let total = clock.now().nanoseconds(since: arrival)
             loaded.metrics.answeredWithout(.invalid, reason: "bad_request", totalNanos: total)
@@ -22,7 +52,7 @@ extension InferenceServer {
             loaded.recent.failed(reason: "bad_request", missedSLO: false, now: arrival.advanced(by: total))
             log?["outcome"] = "invalid"
             log?["reason"] = "bad_request"
-            return error.response
+            return invalid(error)
         }
         log?["batch"] = .stringConvertible(decoded.batchSize)
         if let id = decoded.id { log?["request_id"] = "\(id)" }
@@ -37,7 +67,8 @@ extension InferenceServer {
             log?["queue_us"] = .stringConvertible(result.queueNanos / 1_000)
             log?["compute_us"] = .stringConvertible(result.computeNanos / 1_000)
             log?["slo_met"] = .stringConvertible(result.sloMet)
-            var response = loaded.encoder.encode(decoded, result: result, totalNanos: ready.nanoseconds(since: arrival))
+            let target = result.deadline == .distantFuture ? nil : result.deadline.nanoseconds(since: arrival)
+            var response = encode(decoded, result, ready.nanoseconds(since: arrival), target)
             // What operators and autoscalers read is judged when the last byte left: a slow
             // reader or a full socket buffer can still make the request late. An answer that
             // never left (the client went away) missed.
@@ -68,7 +99,7 @@ extension InferenceServer {
             loaded.recent.failed(reason: failure.reason, missedSLO: missedSLO, now: arrival.advanced(by: total))
             log?["outcome"] = "\(outcome.rawValue)"
             log?["reason"] = "\(failure.reason)"
-            return failure.requestError.response
+            return failed(failure)
         }
     }
 }

@@ -3,7 +3,8 @@ import ZenithControl
 public import ZenithHTTP
 import ZenithJSON
 
-/// The Open Inference Protocol over the transport: routes each request and answers it.
+/// The Open Inference Protocol over the transport: routes each request and answers it, over REST
+/// or, for a request whose content type is `application/grpc`, over gRPC (InferenceServer+GRPC).
 ///
 /// Handlers start on a connection's event loop; everything here either answers at once or
 /// awaits the model's scheduler, whose executors run on their own threads.
@@ -31,11 +32,16 @@ public struct InferenceServer: HTTPHandler {
         // Only built when a debug line will be written: interpolating it costs more than routing.
         var log: Logger.Metadata? = logger.logLevel <= .debug ? [:] : nil
         let response: HTTPResponse
-        switch Route.match(method: request.method, path: request.pathWithoutQuery) {
-        case .failure(let error):
-            response = error.requestError.response
-        case .success(let route):
-            response = await respond(to: route, request: request, arrival: arrival, log: &log)
+        if Self.isGRPC(request) {
+            // KServe v2 over gRPC, told apart by its content type on the same port.
+            response = await grpc(request, arrival: arrival, log: &log)
+        } else {
+            switch Route.match(method: request.method, path: request.pathWithoutQuery) {
+            case .failure(let error):
+                response = error.requestError.response
+            case .success(let route):
+                response = await respond(to: route, request: request, arrival: arrival, log: &log)
+            }
         }
         log?["status"] = .stringConvertible(response.status)
         log?["total_us"] = .stringConvertible(clock.now().nanoseconds(since: arrival) / 1_000)

@@ -1,3 +1,5 @@
+import SwiftProtobuf
+import ZenithGRPC
 public import ZenithHTTP
 import ZenithJSON
 
@@ -38,7 +40,8 @@ public struct InferenceOutcome: Sendable, Equatable {
         self.rejectReason = rejectReason
     }
 
-    /// Decodes a response, JSON or binary tensor extension (`inference-header-content-length`).
+    /// Decodes a response: JSON, binary tensor extension (`inference-header-content-length`), or
+    /// gRPC (a `grpc-status`, whose code counts as the HTTP status REST would have answered).
     ///
     /// A 200 whose logits do not hold exactly `imagesPerRequest` rows (by `shape[0]` when given,
     /// and by the number of values) is a `bad_response`: its predictions cannot be matched to
@@ -48,6 +51,10 @@ public struct InferenceOutcome: Sendable, Equatable {
     ///   - response: the answer.
     ///   - imagesPerRequest: images the request carried, so rows the logits must have.
     public init(response: HTTPResponse, imagesPerRequest: Int = 1) {
+        if let status = GRPCStatus(response: response) {
+            self.init(grpc: response, status: status, imagesPerRequest: imagesPerRequest)
+            return
+        }
         self.init(status: response.status)
         let headerLength = response.headers["inference-header-content-length"].flatMap { Int($0) }
         let jsonEnd = min(headerLength ?? response.body.count, response.body.count)
@@ -87,6 +94,49 @@ public struct InferenceOutcome: Sendable, Equatable {
             return
         }
         predictedClasses = rows.compactMap(Self.argmax)
+    }
+
+    /// A gRPC `ModelInfer` answer: its parameters and `raw_output_contents`, or its status's reason.
+    private init(grpc response: HTTPResponse, status: GRPCStatus, imagesPerRequest: Int) {
+        self.init(status: GRPCStatus.httpStatus(status.code))
+        guard status.code == .ok else {
+            rejectReason = status.reason ?? "grpc_\(status.code)"
+            return
+        }
+        guard let message = try? GRPCFraming.unaryMessage(in: response.body),
+            let answer = try? Inference_ModelInferResponse(serializedBytes: Array(message))
+        else {
+            rejectReason = "bad_response"
+            return
+        }
+        let parameters = answer.parameters
+        plan = parameters["plan"]?.jsonValue?.stringValue
+        exited = parameters["exited"]?.jsonValue?.boolValue ?? false
+        expectedAccuracy = parameters["expected_accuracy"]?.jsonValue?.doubleValue
+        serverQueueMicros = parameters["queue_us"]?.jsonValue?.doubleValue
+        serverComputeMicros = parameters["compute_us"]?.jsonValue?.doubleValue
+        serverTotalMicros = parameters["total_us"]?.jsonValue?.doubleValue
+        guard let index = answer.outputs.firstIndex(where: { $0.name == "logits" }) ?? answer.outputs.indices.first,
+            index < answer.rawOutputContents.count
+        else {
+            rejectReason = "bad_response"
+            return
+        }
+        let raw = Array(answer.rawOutputContents[index])
+        let values = Self.littleEndianFloats(raw, from: 0, count: raw.count / 4)
+        let shapeRows = answer.outputs[index].shape.first.map { Int($0) }
+        guard raw.count % 4 == 0, let rows = Self.rows(of: values, count: imagesPerRequest, shapeRows: shapeRows) else {
+            rejectReason = "bad_response"
+            return
+        }
+        predictedClasses = rows.compactMap(Self.argmax)
+    }
+
+    /// Whether `response` answered the request: a 200 and, over gRPC, status OK. Cheaper than
+    /// decoding the outcome, for the capacity probe.
+    public static func succeeded(_ response: HTTPResponse) -> Bool {
+        guard response.status == 200 else { return false }
+        return GRPCStatus(response: response).map { $0.code == .ok } ?? true
     }
 
     /// The outcome of a request that got no response.

@@ -1,4 +1,7 @@
+import Foundation
+import SwiftProtobuf
 public import ZenithData
+import ZenithGRPC
 public import ZenithHTTP
 import ZenithJSON
 
@@ -29,7 +32,7 @@ public struct PayloadPool: Sendable {
     ///   - model: the model name (the request path).
     ///   - inputShape: the per-sample input dims the model takes.
     ///   - classes: one body per class (its parameters differ).
-    ///   - encoding: JSON or binary.
+    ///   - encoding: JSON, binary or gRPC.
     ///   - imagesPerRequest: images per request (the input's batch dimension), at least 1.
     public init(
         images: LabelledImages, size: Int, model: String, inputShape: [Int], classes: [SLOClass],
@@ -80,12 +83,17 @@ public struct PayloadPool: Sendable {
         return parameters
     }
 
+    /// The `:path` of a gRPC ModelInfer call.
+    static let grpcPath = "/" + GRPCMethod.service + "/" + GRPCMethod.modelInfer.rawValue
+
     private static func request(
         path: String, pixels: [Float], shape: [Int], parameters: JSONObject, encoding: PayloadEncoding
     ) -> HTTPRequest {
         var input: JSONObject = ["name": "input", "datatype": "FP32", "shape": JSONValue(shape)]
         var root = JSONObject()
         switch encoding {
+        case .grpc:
+            return grpcRequest(path: path, pixels: pixels, shape: shape, parameters: parameters)
         case .json:
             input["data"] = .array(pixels.map { .double(Double($0)) })
             root["inputs"] = .array([.object(input)])
@@ -115,5 +123,27 @@ public struct PayloadPool: Sendable {
                 ],
                 body: body)
         }
+    }
+
+    /// A framed `ModelInfer` call: the model named in the REST path (`/v2/models/{m}/infer`), the
+    /// SLO parameters as typed parameters, the pixels little-endian in `raw_input_contents`.
+    private static func grpcRequest(path: String, pixels: [Float], shape: [Int], parameters: JSONObject) -> HTTPRequest {
+        var message = Inference_ModelInferRequest()
+        message.modelName = String(path.split(separator: "/").dropFirst(2).first ?? "")
+        for (key, value) in parameters.entries {
+            if let parameter = Inference_InferParameter(value) { message.parameters[key] = parameter }
+        }
+        var input = Inference_ModelInferRequest.InferInputTensor()
+        input.name = "input"
+        input.datatype = "FP32"
+        input.shape = shape.map(Int64.init)
+        message.inputs = [input]
+        var raw = Data(capacity: pixels.count * 4)
+        for value in pixels { withUnsafeBytes(of: value.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
+        message.rawInputContents = [raw]
+        let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
+        return HTTPRequest(
+            method: "POST", path: grpcPath, headers: ["content-type": "application/grpc", "te": "trailers"],
+            body: GRPCFraming.framed(bytes))
     }
 }

@@ -44,7 +44,7 @@ public struct CapacityProbe: Sendable {
             let index = state.nextIndex()
             transport.send(requests[index % requests.count], on: slot % connections) { result in
                 let now = clock.now()
-                let ok = (try? result.get())?.status == 200
+                let ok = (try? result.get()).map { InferenceOutcome.succeeded($0) } ?? false
                 if now >= countFrom && now < stopAt { state.count(ok: ok) }
                 if now < stopAt { loop(slot: slot) } else { state.slotDone() }
             }

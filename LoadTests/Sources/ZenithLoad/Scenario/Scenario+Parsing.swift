@@ -53,7 +53,7 @@ extension Scenario {
         let encoding: PayloadEncoding
         if let text = try root.string("encoding") {
             guard let parsed = PayloadEncoding(rawValue: text) else {
-                throw ScenarioError("encoding must be json or binary, not '\(text)'")
+                throw ScenarioError("encoding must be json, binary or grpc, not '\(text)'")
             }
             encoding = parsed
         } else {
