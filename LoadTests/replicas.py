@@ -137,7 +137,9 @@ def main():
     lines = [f"# Replicas behind nghttpx: {a.model}, {cores} cores", "",
              f"`.venv/bin/python LoadTests/replicas.py --model {a.model} --replicas {a.replicas} "
              f"--duration {a.duration:g} --repeats {a.repeats}`: dense capacity through the proxy, closed loop, "
-             "8 images a request, each replica one executor worker pinned to its own core.", "",
+             "8 images a request, each replica one executor worker pinned to its own core; the load "
+             "generator and nghttpx run on the same cores, so with as many replicas as cores the "
+             "scaling is below linear by their share.", "",
              "| replicas | capacity req/s (median) | runs | vs 1 replica |", "|---|---|---|---|"]
     for run in results["runs"]:
         med = statistics.median(run["capacity_rps"])

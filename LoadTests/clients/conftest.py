@@ -1,5 +1,8 @@
-"""Starting and stopping a real `zenith serve` for the client tests."""
+"""What the client tests share: a real `zenith serve` started and stopped, the repository's
+models as a client sees them, and the real Fashion-MNIST test images."""
 import contextlib
+import gzip
+import json
 import os
 import re
 import select
@@ -9,9 +12,38 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+DATASET = Path(os.environ.get("ZENITH_DATASET", "/usr/share/datasets/fashion-mnist"))
+# Every model folder: its per-sample input dims and its tensors' names.
+CONFIGS = {p.parent.name: json.loads(p.read_text()) for p in sorted((ROOT / "Models").glob("*/config.json"))}
+MODELS = {name: c["inputs"][0]["dims"] for name, c in CONFIGS.items()}
+INPUT = {name: c["inputs"][0]["name"] for name, c in CONFIGS.items()}
+OUTPUT = {name: c["outputs"][0]["name"] for name, c in CONFIGS.items()}
+# The machine may be busy: tests that check answers, not speed, send this latency target.
+RELAXED = {"zenith-latency-target-ms": "60000"}
+
+
+def read_idx(path, header_bytes):
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), dtype=np.uint8, offset=header_bytes)
+
+
+@pytest.fixture(scope="session")
+def test_set():
+    """(images float32 [10000, 28, 28] in [0, 1], labels int64)."""
+    images = read_idx(DATASET / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    labels = read_idx(DATASET / "t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    return (images.astype(np.float32) / 255.0), labels
+
+
+def batch_of(test_set, model, start, count):
+    """`count` test images from `start`, shaped for `model`, and their labels."""
+    images, labels = test_set
+    x = images[start:start + count].reshape([count] + MODELS[model])
+    return np.ascontiguousarray(x, dtype=np.float32), labels[start:start + count]
 
 
 @contextlib.contextmanager

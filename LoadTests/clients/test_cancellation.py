@@ -11,22 +11,18 @@ and once the server's gauges show every request admitted (queued, in flight or d
 RST_STREAMs. The samples the worker computed meanwhile (it starts as soon as the first
 arrives) are the only ones that may be computed; without cancellation all 1,000 would be.
 """
-import gzip
 import json
-import os
 import re
 import socket
 import time
 import urllib.request
-from pathlib import Path
 
 import h2.config
 import h2.connection
 import h2.events
-import numpy as np
 import pytest
 
-from conftest import ROOT, zenith_server
+from conftest import INPUT, ROOT, batch_of, zenith_server
 
 MODEL = "resnet18-fashion"
 REQUESTS = 1000
@@ -35,7 +31,6 @@ STREAMS_PER_CONNECTION = 100     # under the server's 128 concurrent streams
 # the event loops), before any reset is sent: a generous bound, far from the 1,000 computed
 # without cancellation.
 MAX_COMPUTED = 250
-DATASET = Path(os.environ.get("ZENITH_DATASET", "/usr/share/datasets/fashion-mnist"))
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +42,10 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def body():
-    config = json.loads((ROOT / "Models" / MODEL / "config.json").read_text())
-    with gzip.open(DATASET / "t10k-images-idx3-ubyte.gz", "rb") as f:
-        image = np.frombuffer(f.read(), dtype=np.uint8, offset=16)[:784].astype(np.float32) / 255.0
-    return json.dumps({"inputs": [{"name": config["inputs"][0]["name"], "datatype": "FP32",
-                                   "shape": [1] + config["inputs"][0]["dims"],
-                                   "data": [round(float(v), 4) for v in image]}]}).encode()
+def body(test_set):
+    x, _ = batch_of(test_set, MODEL, 0, 1)
+    return json.dumps({"inputs": [{"name": INPUT[MODEL], "datatype": "FP32", "shape": list(x.shape),
+                                   "data": [round(float(v), 4) for v in x.ravel()]}]}).encode()
 
 
 def computed_samples(url):

@@ -6,38 +6,12 @@ their real labels.
 The fixture starts `zenith serve` (conftest.zenith_server) on the repository's models.
 """
 
-import gzip
-import json
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
-from conftest import ROOT, zenith_server
-
-DATASET = Path(os.environ.get("ZENITH_DATASET", "/usr/share/datasets/fashion-mnist"))
-# Every model folder: its per-sample input dims and its tensors' names.
-CONFIGS = {p.parent.name: json.loads(p.read_text()) for p in sorted((ROOT / "Models").glob("*/config.json"))}
-MODELS = {name: c["inputs"][0]["dims"] for name, c in CONFIGS.items()}
-INPUT = {name: c["inputs"][0]["name"] for name, c in CONFIGS.items()}
-OUTPUT = {name: c["outputs"][0]["name"] for name, c in CONFIGS.items()}
-# The machine may be busy: these tests check answers, not speed.
-RELAXED = {"zenith-latency-target-ms": "60000"}
-
-
-def read_idx(path, header_bytes):
-    with gzip.open(path, "rb") as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=header_bytes)
-
-
-@pytest.fixture(scope="module")
-def test_set():
-    images = read_idx(DATASET / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
-    labels = read_idx(DATASET / "t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)
-    return (images.astype(np.float32) / 255.0), labels
+from conftest import INPUT, MODELS, OUTPUT, RELAXED, ROOT, batch_of, zenith_server
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +24,6 @@ def server():
 def client(server):
     with httpclient.InferenceServerClient(url=server) as client:
         yield client
-
-
-def batch_of(test_set, model, start, count):
-    images, labels = test_set
-    x = images[start:start + count].reshape([count] + MODELS[model])
-    return np.ascontiguousarray(x, dtype=np.float32), labels[start:start + count]
 
 
 def test_health(client):
