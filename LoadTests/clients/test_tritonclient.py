@@ -153,3 +153,28 @@ def test_statistics(client):
     assert stats["name"] == "fashion-mlp"
     assert stats["inference_count"] > 0
     assert stats["inference_stats"]["success"]["count"] > 0
+
+
+def test_metrics_speak_prometheus_and_triton(server, client):
+    """/metrics: Zenith's families, Triton's nv_inference_* counters agreeing with the statistics
+    tritonclient reads, and the standard process_* families, each with # HELP."""
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://{server}/metrics", timeout=30).read().decode()
+
+    def value(name, model):
+        for line in text.splitlines():
+            if line.startswith(name + "{") and f'model="{model}"' in line:
+                return float(line.rsplit(" ", 1)[1])
+        raise AssertionError(f"{name} for {model} missing")
+
+    stats = client.get_inference_statistics("fashion-mlp")["model_stats"][0]
+    assert value("nv_inference_request_success", "fashion-mlp") >= stats["inference_stats"]["success"]["count"] > 0
+    assert value("nv_inference_count", "fashion-mlp") >= stats["inference_count"] > 0
+    assert value("nv_inference_exec_count", "fashion-mlp") > 0
+    assert value("nv_inference_compute_infer_duration_us", "fashion-mlp") > 0
+    for family in ("zenith_requests_total", "nv_inference_request_success", "process_cpu_seconds_total",
+                   "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds"):
+        assert f"# HELP {family} " in text, family
+    rss = next(float(line.split()[1]) for line in text.splitlines() if line.startswith("process_resident_memory_bytes "))
+    assert rss > 10 << 20

@@ -12,6 +12,12 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve every model of the repository over the Open Inference Protocol (HTTP/1.1 and h2c).")
 
+    @Option(
+        help: ArgumentHelp(
+            "A JSON object of options (\"port\": 8080, \"dense-only\": true, ...); ZENITH_SERVE_<NAME> variables set them too. Flags win, then variables, then the file.",
+            valueName: "file"))
+    var config: String?
+
     @Option(help: "The model repository: one folder per model (default: Models in \(Zenith.homeHelp)).")
     var repository: String?
 
@@ -176,7 +182,9 @@ struct Serve: AsyncParsableCommand {
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
         ]
         factory.defaultValueHistogramBuckets = [1, 2, 4, 8, 16, 32, 64]
-        MetricsSystem.bootstrap(PrometheusHelpFactory(factory, help: ModelMetrics.helpTexts))
+        MetricsSystem.bootstrap(
+            PrometheusHelpFactory(factory, help: ModelMetrics.helpTexts.merging(ProcessMetrics.helpTexts) { a, _ in a }))
+        let process = ProcessMetrics()
 
         let application = try await ZenithApplication(
             repository: ModelRepositoryOptions(
@@ -191,7 +199,10 @@ struct Serve: AsyncParsableCommand {
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,
                 listens: !noOperator),
             blasThreads: resolvedBLASThreads, idlePollers: idlePoll ? Self.cores : 0,
-            metricsExposition: { registry.emitToBuffer() }, logger: logger)
+            metricsExposition: {
+                process.update()
+                return registry.emitToBuffer()
+            }, logger: logger)
 
         let models = application.repository.loadedModels.map(\.name).joined(separator: ", ")
         let host = self.host

@@ -31,7 +31,7 @@ public final class ModelMetrics: Sendable {
         "zenith_batch_size": "Samples per batch the executor ran.",
         "zenith_inflight_samples": "Samples admitted and not yet answered.",
         "zenith_queued_samples": "Samples admitted and still waiting in the queue.",
-    ]
+    ].merging(TritonMetrics.helpTexts) { ours, _ in ours }
 
     private let requests: [Outcome: Counter]
     private let rejects: [String: Counter]
@@ -46,12 +46,16 @@ public final class ModelMetrics: Sendable {
     private let batchSizes: Recorder
     private let inflight: Gauge
     private let queued: Gauge
+    private let triton: TritonMetrics
 
     /// - Parameters:
     ///   - model: the `model` label.
+    ///   - version: the model's version, for the `version` label of Triton's counters.
     ///   - plans: the model's plan names, for the `plan` label, in the order of `ModelProfile.plans`.
     ///   - factory: the metrics backend; the bootstrapped one by default.
-    public init(model: String, plans: [String], factory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        model: String, version: String = "1", plans: [String], factory: any MetricsFactory = MetricsSystem.factory
+    ) {
         let labels = [("model", model)]
         requests = Dictionary(
             uniqueKeysWithValues: Outcome.allCases.map { outcome in
@@ -84,6 +88,7 @@ public final class ModelMetrics: Sendable {
         batchSizes = Recorder(label: "zenith_batch_size", dimensions: labels, aggregate: true, factory: factory)
         inflight = Gauge(label: "zenith_inflight_samples", dimensions: labels, factory: factory)
         queued = Gauge(label: "zenith_queued_samples", dimensions: labels, factory: factory)
+        triton = TritonMetrics(model: model, version: version, factory: factory)
     }
 
     /// A request answered with outputs.
@@ -92,6 +97,7 @@ public final class ModelMetrics: Sendable {
         queueTime.recordNanoseconds(Int64(clamping: result.queueNanos))
         totalTime.recordNanoseconds(Int64(clamping: totalNanos))
         (result.sloMet ? sloMet : sloMissed).increment()
+        triton.served(samples: result.samples.count, totalNanos: totalNanos, queueNanos: result.queueNanos)
     }
 
     /// A request answered without outputs: refused, expired, malformed or failed.
@@ -101,6 +107,7 @@ public final class ModelMetrics: Sendable {
         totalTime.recordNanoseconds(Int64(clamping: totalNanos))
         // A request refused or dropped for its targets missed them; a malformed one had none.
         if outcome == .rejected || outcome == .expired { sloMissed.increment() }
+        triton.failed(totalNanos: totalNanos)
     }
 
     /// A batch the executor ran with the plan at index `plan` of the model's plans.
@@ -111,6 +118,7 @@ public final class ModelMetrics: Sendable {
         }
         computeTime.recordNanoseconds(Int64(clamping: computeNanos))
         batchSizes.record(samples)
+        triton.executed(computeNanos: computeNanos)
     }
 
     /// Samples admitted and not yet answered, and those of them still queued.

@@ -84,7 +84,9 @@ struct ModelLoader {
                 plan: plans.firstIndex(of: sample.plan)!, batch: sample.batch, measuredNanos: sample.nanos)
         }
 
-        let metrics = ModelMetrics(model: name, plans: profile.plans.map(\.name), factory: options.metricsFactory)
+        let metrics = ModelMetrics(
+            model: name, version: String(model.config.version), plans: profile.plans.map(\.name),
+            factory: options.metricsFactory)
         let statistics = ModelStatistics(plans: profile.plans.map(\.name))
         let recent = RecentStatistics(plans: profile.plans.map(\.name))
         let scheduler = ModelScheduler(
