@@ -29,7 +29,7 @@ SERVICE = "/inference.GRPCInferenceService"
 
 @pytest.fixture(scope="module")
 def server():
-    with zenith_server(ROOT / "Models", "--workers", "1") as url:
+    with zenith_server(ROOT / "Models", "--workers", "1", "--model-control", "explicit") as url:
         yield url
 
 

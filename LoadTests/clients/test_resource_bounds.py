@@ -9,6 +9,7 @@ meanwhile.
 import select
 import socket
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -107,3 +108,13 @@ def test_one_address_cannot_hold_every_connection(strict_server):
         assert r.status == 200
     for sock in held:
         sock.close()
+
+
+def test_models_cannot_be_unloaded_through_the_data_port_by_default(strict_server):
+    request = urllib.request.Request(f"http://{strict_server}/v2/repository/models/fashion-mlp/unload", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+    assert "model-control" in refused.value.read().decode()
+    with urllib.request.urlopen(f"http://{strict_server}/v2/models/fashion-mlp/ready", timeout=10) as r:
+        assert r.status == 200

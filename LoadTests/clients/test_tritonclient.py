@@ -16,7 +16,7 @@ from conftest import INPUT, MODELS, OUTPUT, RELAXED, ROOT, batch_of, zenith_serv
 
 @pytest.fixture(scope="module")
 def server():
-    with zenith_server(ROOT / "Models", "--workers", "1") as url:
+    with zenith_server(ROOT / "Models", "--workers", "1", "--model-control", "explicit") as url:
         yield url
 
 

@@ -110,6 +110,12 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp("Where targets set through the operator API persist (none by default).", valueName: "path"))
     var stateDir: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "none: loading and unloading models through the data port's repository API is refused (403); explicit: allowed, with the operator token when one is set (as Triton's --model-control-mode).",
+            valueName: "mode"))
+    var modelControl = "none"
+
     @Flag(help: "No operator API listener (targets in --state-dir still apply).")
     var noOperator = false
 
@@ -135,6 +141,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard ["none", "explicit"].contains(modelControl) else {
+            throw ValidationError("--model-control must be none or explicit (got \(modelControl))")
+        }
         guard (1...1024).contains(maxConnectionsPerClient) else {
             throw ValidationError("--max-connections-per-client must be 1...1024")
         }
@@ -202,7 +211,7 @@ struct Serve: AsyncParsableCommand {
             metricsExposition: {
                 process.update()
                 return registry.emitToBuffer()
-            }, logger: logger)
+            }, modelControl: try resolvedModelControl(), logger: logger)
 
         let models = application.repository.loadedModels.map(\.name).joined(separator: ", ")
         let host = self.host
@@ -223,6 +232,12 @@ struct Serve: AsyncParsableCommand {
 
     /// The operator API's token: `--operator-token-file`'s trimmed content, else
     /// `$ZENITH_OPERATOR_TOKEN`'s; `nil` (an open API) without either.
+    /// `--model-control explicit` behind the operator token when there is one.
+    private func resolvedModelControl() throws -> ModelControl {
+        guard modelControl == "explicit" else { return .none }
+        return try operatorToken().map(ModelControl.token) ?? .explicit
+    }
+
     private func operatorToken() throws -> String? {
         if let operatorTokenFile {
             let content: String

@@ -54,7 +54,7 @@ struct RunningServer: Sendable {
                 metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger),
             http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
             operator: operatorConfiguration, blasThreads: 1, signals: [],
-            metricsExposition: { registry.emitToBuffer() }, logger: logger)
+            metricsExposition: { registry.emitToBuffer() }, modelControl: .explicit, logger: logger)
         let running = Task { try await application.run() }
         let port = try await application.listeningPort()
         let operatorPort = operatorConfiguration?.listens == true ? try await application.operatorListeningPort() : nil

@@ -34,13 +34,15 @@ public final class ZenithApplication: Sendable {
     ///   - idlePollers: threads keeping the cores from idling (`IdlePoller`); 0 for none.
     ///   - signals: signals that start graceful shutdown; none in tests.
     ///   - metricsExposition: renders `GET /metrics`; `nil` leaves it 404.
+    ///   - modelControl: who may load and unload models through the data port.
     ///   - logger: the server's logger. The transport gets a copy at `info` or above (its own
     ///     per-request line would repeat the router's) unless this one is at `trace`.
     public init(
         repository options: ModelRepositoryOptions, http: HTTPServerConfiguration,
         operator operatorConfiguration: OperatorConfiguration? = nil, blasThreads: Int,
         idlePollers: Int = 0,
-        signals: [UnixSignal] = [.sigterm, .sigint], metricsExposition: (@Sendable () -> [UInt8])?, logger: Logger
+        signals: [UnixSignal] = [.sigterm, .sigint], metricsExposition: (@Sendable () -> [UInt8])?,
+        modelControl: ModelControl = .none, logger: Logger
     ) async throws {
         // A bad state file stops the start before seconds of model loading are spent.
         let targets = try operatorConfiguration?.stateDirectory.map { directory throws(StateFileError) in
@@ -51,7 +53,8 @@ public final class ZenithApplication: Sendable {
         try await repository.loadAll()
         var transportLogger = logger
         if logger.logLevel > .trace { transportLogger.logLevel = max(logger.logLevel, .info) }
-        let handler = InferenceServer(repository: repository, metricsExposition: metricsExposition, logger: logger)
+        let handler = InferenceServer(
+            repository: repository, metricsExposition: metricsExposition, modelControl: modelControl, logger: logger)
         let server = HTTPServer(configuration: http, handler: handler, logger: transportLogger)
         var operatorServer: HTTPServer?
         if let operatorConfiguration, operatorConfiguration.listens {

@@ -105,12 +105,14 @@ extension InferenceServer {
             let asked = try Self.parse(Inference_RepositoryModelLoadRequest.self, message)
             try Self.refuseLoadParameters(asked.parameters.keys)
             log?["model"] = "\(asked.modelName)"
+            try checkModelControl(request)
             try Self.check(await repository.load(asked.modelName))
             return .grpc(Inference_RepositoryModelLoadResponse())
         case .repositoryModelUnload:
             let asked = try Self.parse(Inference_RepositoryModelUnloadRequest.self, message)
             try Self.refuseLoadParameters(asked.parameters.keys)
             log?["model"] = "\(asked.modelName)"
+            try checkModelControl(request)
             try Self.check(await repository.unload(asked.modelName))
             return .grpc(Inference_RepositoryModelUnloadResponse())
         case .modelInfer:
@@ -160,6 +162,13 @@ extension InferenceServer {
             return try M(serializedBytes: bytes.span.bytes)
         } catch {
             throw GRPCStatus(.invalidArgument, "the request is not a valid \(M.protoMessageName) message: \(error)")
+        }
+    }
+
+    /// Load and unload as `modelControl` allows (the token travels in the `authorization` metadata).
+    private func checkModelControl(_ request: HTTPRequest) throws(GRPCStatus) {
+        if let refusal = modelControl.refusal(authorization: request.headers["authorization"]) {
+            throw GRPCStatus(refusal)
         }
     }
 

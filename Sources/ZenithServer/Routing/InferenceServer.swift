@@ -11,6 +11,7 @@ import ZenithJSON
 public struct InferenceServer: HTTPHandler {
     let repository: ModelRepository
     let metricsExposition: (@Sendable () -> [UInt8])?
+    let modelControl: ModelControl
     let logger: Logger
     let clock = MonotonicClock()
 
@@ -18,10 +19,15 @@ public struct InferenceServer: HTTPHandler {
     ///   - repository: the models.
     ///   - metricsExposition: renders `GET /metrics` (the executable's Prometheus registry);
     ///     without it the path is 404.
+    ///   - modelControl: who may load and unload models.
     ///   - logger: one debug line per request.
-    public init(repository: ModelRepository, metricsExposition: (@Sendable () -> [UInt8])?, logger: Logger) {
+    public init(
+        repository: ModelRepository, metricsExposition: (@Sendable () -> [UInt8])?, modelControl: ModelControl = .none,
+        logger: Logger
+    ) {
         self.repository = repository
         self.metricsExposition = metricsExposition
+        self.modelControl = modelControl
         self.logger = logger
     }
 
@@ -81,9 +87,11 @@ public struct InferenceServer: HTTPHandler {
             return .json(.array(repository.index().map(\.json)))
         case .load(let name):
             log?["model"] = "\(name)"
+            if let refusal = modelControl.refusal(authorization: request.headers["authorization"]) { return refusal.response }
             return result(await repository.load(name))
         case .unload(let name):
             log?["model"] = "\(name)"
+            if let refusal = modelControl.refusal(authorization: request.headers["authorization"]) { return refusal.response }
             return result(await repository.unload(name))
         }
     }
