@@ -262,23 +262,26 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 outgoing.response, for: outgoing.info, closeConnection: outgoing.closeConnection, into: &buffer)
         }
         let deliveries = flush.responses.compactMap(\.response.delivery)
-        let written = context.writeAndFlush(self.wrapOutboundOut(buffer))
-        if !deliveries.isEmpty {
-            written.assumeIsolated().whenSuccess { for delivery in deliveries { delivery.sent() } }
-        }
-        switch flush.afterWrite {
-        case .keepOpen:
-            break
-        case .close:
-            written.assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
+        if deliveries.isEmpty, case .keepOpen = flush.afterWrite {
+            // Nothing waits for this write (health checks, metadata): no future to allocate.
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        } else {
+            let written = context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated()
+            if !deliveries.isEmpty {
+                written.whenSuccess { for delivery in deliveries { delivery.sent() } }
             }
-        case .closeLingering:
-            self.lingering = true
-            written.assumeIsolated().whenComplete { _ in
-                context.close(mode: .output, promise: nil)
-                context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTimeout) {
-                    context.close(promise: nil)
+            switch flush.afterWrite {
+            case .keepOpen:
+                break
+            case .close:
+                written.whenComplete { _ in context.close(promise: nil) }
+            case .closeLingering:
+                self.lingering = true
+                written.whenComplete { _ in
+                    context.close(mode: .output, promise: nil)
+                    context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTimeout) {
+                        context.close(promise: nil)
+                    }
                 }
             }
         }
