@@ -7,11 +7,16 @@ import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+import h2.config
+import h2.connection
+import h2.events
+import h2.settings
 import numpy as np
 import pytest
 
@@ -80,3 +85,33 @@ def zenith_server(repository, *flags):
             pytest.fail("zenith serve did not stop within 30 s of SIGTERM")
         log.seek(0)
         assert code == 0, f"zenith serve exited with {code}:\n{log.read()[-3000:]}"
+
+
+def h2_connect(url, window=None):
+    """(socket, h2 connection) to "HOST:PORT", preface sent; `window`: the streams' initial
+    flow-control window the client grants the server (SETTINGS_INITIAL_WINDOW_SIZE)."""
+    host, port = url.split(":")
+    sock = socket.create_connection((host, int(port)))
+    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn.initiate_connection()
+    if window is not None:
+        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
+    sock.sendall(conn.data_to_send())
+    return sock, conn
+
+
+def h2_send_body(sock, conn, stream, body, end_stream=False):
+    """Sends `body` on `stream` as flow control allows, reading the server's WINDOW_UPDATEs
+    meanwhile; the stream must stay open (a reset or GOAWAY fails the test)."""
+    sent = 0
+    while sent < len(body):
+        window = min(conn.local_flow_control_window(stream), conn.max_outbound_frame_size)
+        if window <= 0:
+            for event in conn.receive_data(sock.recv(65536)):
+                assert not isinstance(event, (h2.events.StreamReset, h2.events.ConnectionTerminated)), event
+            sock.sendall(conn.data_to_send())
+            continue
+        chunk = body[sent:sent + window]
+        sent += len(chunk)
+        conn.send_data(stream, chunk, end_stream=end_stream and sent == len(body))
+        sock.sendall(conn.data_to_send())

@@ -17,12 +17,9 @@ import socket
 import time
 import urllib.request
 
-import h2.config
-import h2.connection
-import h2.events
 import pytest
 
-from conftest import INPUT, ROOT, batch_of, zenith_server
+from conftest import INPUT, ROOT, batch_of, h2_connect, h2_send_body, zenith_server
 
 MODEL = "resnet18-fashion"
 REQUESTS = 1000
@@ -87,36 +84,11 @@ def _send_all(sock, conn):
         sock.sendall(data)
 
 
-def _open(url):
-    host, port = url.split(":")
-    sock = socket.create_connection((host, int(port)))
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-    conn.initiate_connection()
-    _send_all(sock, conn)
-    return sock, conn
-
-
-def _send_body(sock, conn, stream, body):
-    """Sends `body` on `stream` without END_STREAM, reading WINDOW_UPDATEs as flow control needs."""
-    sent = 0
-    while sent < len(body):
-        window = min(conn.local_flow_control_window(stream), conn.max_outbound_frame_size)
-        if window <= 0:
-            for event in conn.receive_data(sock.recv(65536)):
-                assert not isinstance(event, (h2.events.StreamReset, h2.events.ConnectionTerminated)), event
-            _send_all(sock, conn)
-            continue
-        chunk = body[sent:sent + window]
-        conn.send_data(stream, chunk)
-        sent += len(chunk)
-        _send_all(sock, conn)
-
-
 def test_reset_streams_cost_no_compute(server, body):
     start = computed_samples(server)
     connections = []
     for _ in range(REQUESTS // STREAMS_PER_CONNECTION):
-        sock, conn = _open(server)
+        sock, conn = h2_connect(server)
         streams = []
         for _ in range(STREAMS_PER_CONNECTION):
             stream = conn.get_next_available_stream_id()
@@ -124,7 +96,7 @@ def test_reset_streams_cost_no_compute(server, body):
                                        (":path", f"/v2/models/{MODEL}/infer"),
                                        ("content-type", "application/json"),
                                        ("zenith-latency-target-ms", "600000")])
-            _send_body(sock, conn, stream, body)
+            h2_send_body(sock, conn, stream, body)
             streams.append(stream)
         connections.append((sock, conn, streams))
     for sock, conn, streams in connections:

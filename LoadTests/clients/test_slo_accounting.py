@@ -17,13 +17,10 @@ import socket
 import time
 import urllib.request
 
-import h2.config
-import h2.connection
 import h2.events
-import h2.settings
 import pytest
 
-from conftest import ROOT, zenith_server
+from conftest import ROOT, h2_connect, h2_send_body, zenith_server
 
 MODEL = "fashion-mlp"
 TARGET_MS = 50
@@ -57,32 +54,6 @@ def headers(url, target_ms):
             ("content-type", "application/json"), ("zenith-latency-target-ms", str(target_ms))]
 
 
-def connect(url, window=None):
-    host, port = url.split(":")
-    sock = socket.create_connection((host, int(port)))
-    conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-    conn.initiate_connection()
-    if window is not None:
-        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
-    sock.sendall(conn.data_to_send())
-    return sock, conn
-
-
-def send_body(sock, conn, stream, body, end_stream):
-    """Sends `body` as flow control allows, reading the server's WINDOW_UPDATEs meanwhile."""
-    sent = 0
-    while sent < len(body):
-        window = min(conn.local_flow_control_window(stream), conn.max_outbound_frame_size)
-        if window <= 0:
-            conn.receive_data(sock.recv(65536))
-            sock.sendall(conn.data_to_send())
-            continue
-        chunk = body[sent:sent + window]
-        sent += len(chunk)
-        conn.send_data(stream, chunk, end_stream=end_stream and sent == len(body))
-        sock.sendall(conn.data_to_send())
-
-
 def read_responses(sock, conn, streams):
     """{stream: (status, JSON body, monotonic time its headers arrived)}, acknowledging data so
     the server can go on sending."""
@@ -108,9 +79,9 @@ def read_response(sock, conn, stream):
 
 def test_a_slow_reader_is_a_miss(server):
     met0, missed0 = slo_counts(server)
-    sock, conn = connect(server, window=0)
+    sock, conn = h2_connect(server, window=0)
     conn.send_headers(1, headers(server, TARGET_MS))
-    send_body(sock, conn, 1, infer_body(), end_stream=True)
+    h2_send_body(sock, conn, 1, infer_body(), end_stream=True)
     # The client reads nothing for 10x the target: the answer cannot leave before then.
     time.sleep(10 * TARGET_MS / 1000)
     conn.increment_flow_control_window(1 << 20, stream_id=1)
@@ -124,13 +95,13 @@ def test_a_slow_reader_is_a_miss(server):
 
 
 def test_time_waiting_for_a_busy_event_loop_counts(server):
-    sock, conn = connect(server)
+    sock, conn = h2_connect(server)
     # A 14 MB JSON body, decoded on the event loop when its stream ends (then refused: its data
     # does not fit its shape, which only a full parse shows), and a small request whose headers
     # arrive in the same read.
     big = infer_body(batch=2300, shape_batch=1)
     conn.send_headers(1, headers(server, 60000))
-    send_body(sock, conn, 1, big, end_stream=False)
+    h2_send_body(sock, conn, 1, big)
     conn.end_stream(1)
     conn.send_headers(3, headers(server, TARGET_MS), end_stream=False)
     conn.send_data(3, infer_body(), end_stream=True)
