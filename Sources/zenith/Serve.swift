@@ -43,6 +43,16 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Switch the SLO controller off: always dense, first come first served (for comparisons).")
     var denseOnly = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve MODEL with its plan PLAN alone, first come first served (repeatable).",
+            discussion: """
+                The baseline of a statically pruned model, for comparisons: the controller is off \
+                for that model as with --dense-only, but the batches run PLAN, a non-dense plan \
+                of its config.json. Other models are served as the other flags say.
+                """, valueName: "MODEL=PLAN"))
+    var staticPlan: [String] = []
+
     @Flag(
         help: ArgumentHelp(
             "Keep the cores from idling: one idle-class thread per core yields in a loop.",
@@ -157,6 +167,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--max-utilization must be in (0.05, 1]")
         }
         guard warmupIterations >= 0 else { throw ValidationError("--warmup-iterations must be at least 0") }
+        _ = try staticPlans()
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError(
                 "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -199,7 +210,7 @@ struct Serve: AsyncParsableCommand {
             repository: ModelRepositoryOptions(
                 directory: repository ?? home.path("Models"), profiles: profiles ?? home.path("Profiles"),
                 dataset: dataset, workers: resolvedWorkers,
-                mode: denseOnly ? .denseOnly : .controller, maxQueueDepth: maxQueueDepth,
+                mode: denseOnly ? .denseOnly : .controller, staticPlans: try staticPlans(), maxQueueDepth: maxQueueDepth,
                 warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization, logger: logger),
             http: HTTPServerConfiguration(
                 host: host, port: port, maxBodyBytes: maxBodyBytes, maxConnectionsPerClient: maxConnectionsPerClient,
@@ -233,6 +244,21 @@ struct Serve: AsyncParsableCommand {
     /// The operator API's token: `--operator-token-file`'s trimmed content, else
     /// `$ZENITH_OPERATOR_TOKEN`'s; `nil` (an open API) without either.
     /// `--model-control explicit` behind the operator token when there is one.
+    /// `--static-plan MODEL=PLAN` values by model.
+    private func staticPlans() throws -> [String: String] {
+        var plans: [String: String] = [:]
+        for value in staticPlan {
+            let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--static-plan takes MODEL=PLAN, e.g. fashion-cnn=exit1-only (got '\(value)')")
+            }
+            guard plans.updateValue(parts[1], forKey: parts[0]) == nil else {
+                throw ValidationError("--static-plan names model '\(parts[0])' twice")
+            }
+        }
+        return plans
+    }
+
     private func resolvedModelControl() throws -> ModelControl {
         guard modelControl == "explicit" else { return .none }
         return try operatorToken().map(ModelControl.token) ?? .explicit

@@ -40,4 +40,28 @@ import ZenithJSON
         }
         try await server.stop()
     }
+
+    /// Triton's `timeout` is the one target a fixed-plan server acts on: a request still queued
+    /// when it elapses is dropped unserved (the dense-timeout baseline of `zenith-load`).
+    @Test func dropsARequestWhoseTritonTimeoutElapsedInTheQueue() async throws {
+        let server = try await RunningServer.start(models: ["fashion-mlp"], mode: .denseOnly)
+        do {
+            // 1 µs from the arrival (stamped when the headers were read) has passed by the time
+            // the decoded request reaches the queue.
+            let late = try await send(
+                port: server.port, .POST, "/v2/models/fashion-mlp/infer",
+                body: jsonInferRequest(model: "fashion-mlp", 0..<1, parameters: ["timeout": 1]))
+            #expect(late.status == 504, "\(late.text)")
+            #expect(try JSONValue(parsing: late.body)["error"]?.stringValue?.contains("timeout") == true)
+
+            let inTime = try await send(
+                port: server.port, .POST, "/v2/models/fashion-mlp/infer",
+                body: jsonInferRequest(model: "fashion-mlp", 0..<1, parameters: ["timeout": 60_000_000]))
+            #expect(inTime.status == 200, "\(inTime.text)")
+        } catch {
+            try await server.stop()
+            throw error
+        }
+        try await server.stop()
+    }
 }

@@ -24,7 +24,8 @@ struct RunningServer: Sendable {
     /// server does not warm up every larger model of `Models/`); `operator` adds the operator
     /// API's listener (use port 0).
     static func start(
-        models: [String] = ["fashion-cnn", "fashion-mlp"], mode: SchedulingMode = .controller, warmupIterations: Int = 1,
+        models: [String] = ["fashion-cnn", "fashion-mlp"], mode: SchedulingMode = .controller,
+        staticPlans: [String: String] = [:], warmupIterations: Int = 1,
         maxBodyBytes: Int = 4 << 20, operator operatorConfiguration: OperatorConfiguration? = nil
     ) async throws -> RunningServer {
         let repository = "\(repositoryRoot)/Models"
@@ -49,7 +50,7 @@ struct RunningServer: Sendable {
         let logger = Logger(label: "zenith.server.tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let application = try await ZenithApplication(
             repository: ModelRepositoryOptions(
-                directory: directory, profiles: "\(repositoryRoot)/Profiles", workers: 1, mode: mode,
+                directory: directory, profiles: "\(repositoryRoot)/Profiles", workers: 1, mode: mode, staticPlans: staticPlans,
                 warmupIterations: warmupIterations,
                 metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger),
             http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),

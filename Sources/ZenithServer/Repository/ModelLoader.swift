@@ -31,7 +31,8 @@ struct ModelLoader {
             )
         }
         let logger = options.logger
-        let mode = options.mode
+        let staticPlan = options.staticPlans[name]
+        let mode = staticPlan == nil ? options.mode : .staticPlan
         // Accuracy travels with the model (`<model>/<version>/accuracy.json`: the store of the
         // model's folder, entry `<version>`); latency is this machine's (Profiles/), else the one
         // measured where the model was prepared, else the warm-up's.
@@ -41,8 +42,19 @@ struct ModelLoader {
         let accuracy = try folder.accuracy(model: version) ?? store.accuracy(model: name) ?? measureAccuracy(model)
         let profiled = try store.latencyMicros(model: name) ?? folder.latencyMicros(model: version)
 
-        // Dense-only serves the dense plan alone; the controller needs only that one then.
-        let plans = mode == .denseOnly ? [0] : Array(model.planNames.indices)
+        // A fixed-plan mode serves one plan; the controller needs only that one then.
+        let plans: [Int]
+        switch mode {
+        case .controller: plans = Array(model.planNames.indices)
+        case .denseOnly: plans = [0]
+        case .staticPlan:
+            guard let index = model.planNames.firstIndex(of: staticPlan!), index > 0 else {
+                throw Failure(
+                    description: "--static-plan \(name)=\(staticPlan!): the model's non-dense plans are "
+                        + model.planNames.dropFirst().joined(separator: ", ") + " (dense is --dense-only)")
+            }
+            plans = [index]
+        }
         let maxBatch = model.config.batching.maxBatchSize
         // Without a latency profile the warm-up is the prior, so it takes a middle point too.
         let batches = profiled == nil ? [1, max(1, maxBatch / 4), maxBatch] : [1, maxBatch]
@@ -64,11 +76,14 @@ struct ModelLoader {
         } catch {
             throw Failure(description: "\(options.profiles)/\(name): \(error)")
         }
+        // Targets are checked against the model's best plan in every mode, so that a request valid
+        // for the controller is valid for a fixed-plan baseline too (which then just misses it).
+        let bestAccuracy = model.planNames.compactMap { accuracy[$0] }.max() ?? profile.bestAccuracy
         var policy = SLOPolicy(config: model.config, maxQueueDepth: options.maxQueueDepth)
         if let stored = targets.targets(for: name) {
             policy = stored.applied(to: policy)
             // Targets saved for a profile or mode that could meet them; this one cannot.
-            if let invalid = policy.firstInvalidTarget(bestAccuracy: profile.bestAccuracy) {
+            if let invalid = policy.firstInvalidTarget(bestAccuracy: bestAccuracy) {
                 throw Failure(description: "\(targets.file ?? "stored targets"): model '\(name)': \(invalid)")
             }
         }
@@ -90,8 +105,8 @@ struct ModelLoader {
         let statistics = ModelStatistics(plans: profile.plans.map(\.name))
         let recent = RecentStatistics(plans: profile.plans.map(\.name))
         let scheduler = ModelScheduler(
-            model: model, controller: controller, mode: mode, metrics: metrics, statistics: statistics,
-            idleCPU: options.idleCPU, logger: logger)
+            model: model, controller: controller, mode: mode, modelPlans: plans, bestAccuracy: bestAccuracy,
+            metrics: metrics, statistics: statistics, idleCPU: options.idleCPU, logger: logger)
         logger.info(
             "model loaded",
             metadata: [

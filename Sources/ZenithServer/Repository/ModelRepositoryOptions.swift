@@ -13,6 +13,9 @@ public struct ModelRepositoryOptions: Sendable {
     /// Executor threads per model.
     public var workers: Int
     public var mode: SchedulingMode
+    /// Models served with one fixed non-dense plan (model name to plan name), whatever `mode`
+    /// says: the static-plan baseline. A model without that plan fails to load.
+    public var staticPlans: [String: String]
     /// Samples queued per model at most; more are refused with 503 `queue_full`.
     public var maxQueueDepth: Int
     /// Timed runs per plan and batch size in the start-up warm-up; 0 skips it for plans with a
@@ -29,7 +32,7 @@ public struct ModelRepositoryOptions: Sendable {
 
     public init(
         directory: String = "Models", profiles: String = "Profiles", dataset: String = FashionMNIST.defaultDirectory,
-        workers: Int = 1, mode: SchedulingMode = .controller, maxQueueDepth: Int = 1024, warmupIterations: Int = 5,
+        workers: Int = 1, mode: SchedulingMode = .controller, staticPlans: [String: String] = [:], maxQueueDepth: Int = 1024, warmupIterations: Int = 5,
         deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6, idleCPU: IdleCPUTime = IdleCPUTime(),
         metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
     ) {
@@ -38,6 +41,7 @@ public struct ModelRepositoryOptions: Sendable {
         self.dataset = dataset
         self.workers = max(1, workers)
         self.mode = mode
+        self.staticPlans = staticPlans
         self.maxQueueDepth = max(1, maxQueueDepth)
         self.warmupIterations = max(0, warmupIterations)
         self.deadlineHeadroom = deadlineHeadroom

@@ -17,6 +17,8 @@ final class ExecutorWorker: Sendable {
     /// The executor and its reused buffers; locked by whichever thread runs a job.
     private struct Engine: ~Copyable {
         let executor: Executor
+        /// The model's plan index of each of the controller's plans.
+        let plans: [Int]
         var input: [Float] = []
         var output: [Float] = []
 
@@ -25,7 +27,7 @@ final class ExecutorWorker: Sendable {
             for member in job.members { input.append(contentsOf: member.pending.input(of: member.sample)) }
             do throws(ExecutorError) {
                 let report = try executor.run(
-                    plan: job.batch.plan.index, input: input, batch: job.members.count, output: &output)
+                    plan: plans[job.batch.plan.index], input: input, batch: job.members.count, output: &output)
                 return .success((report, output))
             } catch {
                 return .failure(error)
@@ -43,14 +45,16 @@ final class ExecutorWorker: Sendable {
     /// Starts the thread.
     /// - Parameters:
     ///   - model: the model to run; the executor is sized for its `max_batch_size`.
+    ///   - plans: the model's plan index of each of the controller's plans, by the controller's index.
     ///   - name: the thread's name, for debuggers and `top -H`.
     ///   - completion: called after each job, on the thread that ran it.
-    init(model: Model, name: String, completion: @escaping Completion) {
+    init(model: Model, plans: [Int], name: String, completion: @escaping Completion) {
         // Sized for the largest batch the controller forms.
         engine = Mutex(
             Engine(
                 executor: Executor(
-                    model: model, maxBatch: max(model.config.maxBatchSize, model.config.batching.maxBatchSize))))
+                    model: model, maxBatch: max(model.config.maxBatchSize, model.config.batching.maxBatchSize)),
+                plans: plans))
         self.completion = completion
         // The thread holds the worker until `stop()` ends its loop.
         let thread = Thread { [self] in

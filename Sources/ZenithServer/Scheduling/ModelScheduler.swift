@@ -67,16 +67,20 @@ public final class ModelScheduler: Sendable {
     /// - Parameters:
     ///   - model: the loaded model.
     ///   - controller: its controller, calibrated; `configuration.workers` threads are started.
-    ///   - mode: the controller or dense-only.
+    ///   - mode: the controller or a fixed plan.
+    ///   - modelPlans: the model's index of each of the controller's plans (a fixed-plan mode
+    ///     gives the controller one plan, which need not be the model's first).
+    ///   - bestAccuracy: the expected accuracy of the model's most accurate plan.
     ///   - metrics: where to emit.
     ///   - idleCPU: the idle pollers' CPU time, which does not compete with the workers.
     ///   - logger: for errors.
     init(
-        model: Model, controller: Controller, mode: SchedulingMode, metrics: ModelMetrics, statistics: ModelStatistics,
-        idleCPU: IdleCPUTime = IdleCPUTime(), logger: Logger
+        model: Model, controller: Controller, mode: SchedulingMode, modelPlans: [Int], bestAccuracy: Double,
+        metrics: ModelMetrics, statistics: ModelStatistics, idleCPU: IdleCPUTime = IdleCPUTime(), logger: Logger
     ) {
         self.model = model
         self.mode = mode
+        self.bestAccuracy = bestAccuracy
         self.metrics = metrics
         self.statistics = statistics
         self.clock = MonotonicClock()
@@ -90,7 +94,9 @@ public final class ModelScheduler: Sendable {
         self.timer = Mutex(nil)
         let name = model.name
         let workers = (0..<controller.configuration.workers).map { index in
-            ExecutorWorker(model: model, name: "w\(index)-\(name)") { [weak self] job, result in
+            ExecutorWorker(
+                model: model, plans: modelPlans, name: "w\(index)-\(name)"
+            ) { [weak self] job, result in
                 self?.finished(job, result: result)
             }
         }
@@ -145,7 +151,8 @@ public final class ModelScheduler: Sendable {
     private func submit(_ pending: PendingInference, requested: RequestedSLO, arrival: Instant) {
         let now = clock.now()
         let step = state.withLock { state -> Step in
-            if let failure = state.admit(pending, requested: requested, arrival: arrival, now: now, mode: mode) {
+            if let failure = state.admit(
+                pending, requested: requested, arrival: arrival, now: now, mode: mode, bestAccuracy: bestAccuracy) {
                 return state.step(effects: [.fail(pending, failure)])
             }
             var step = state.step(effects: state.collectActions(now: now))
@@ -283,7 +290,7 @@ public final class ModelScheduler: Sendable {
             return SchedulerSnapshot(
                 mode: mode, workers: controller.configuration.workers, maxBatchSize: maxBatch,
                 maxQueueDelayNanos: controller.configuration.maxQueueDelayNanos,
-                policy: mode == .denseOnly ? state.reportingPolicy : controller.policy,
+                policy: mode.isFixedPlan ? state.reportingPolicy : controller.policy,
                 queueDepth: controller.queueDepth, inflight: state.slots.count,
                 plans: controller.profile.plans.map { plan in
                     SchedulerSnapshot.Plan(
@@ -297,13 +304,12 @@ public final class ModelScheduler: Sendable {
     /// The SLO policy in force: the controller's, or in dense-only mode the one targets are
     /// resolved and reported with.
     public var policy: SLOPolicy {
-        state.withLock { mode == .denseOnly ? $0.reportingPolicy : $0.controller.policy }
+        state.withLock { mode.isFixedPlan ? $0.reportingPolicy : $0.controller.policy }
     }
 
-    /// The expected accuracy of the model's most accurate plan: no accuracy target may exceed it.
-    public var bestAccuracy: Double {
-        state.withLock { $0.controller.profile.bestAccuracy }
-    }
+    /// The expected accuracy of the model's most accurate plan, served or not (a fixed-plan mode
+    /// serves one): no accuracy target may exceed it.
+    public let bestAccuracy: Double
 
     /// Samples queued and samples admitted but not yet answered, read together.
     public var occupancy: (queued: Int, inflight: Int) {
@@ -324,8 +330,8 @@ public final class ModelScheduler: Sendable {
             switch mode {
             case .controller:
                 try state.controller.setPolicy(policy)
-            case .denseOnly:
-                if let invalid = policy.firstInvalidTarget(bestAccuracy: state.controller.profile.bestAccuracy) {
+            case .denseOnly, .staticPlan:
+                if let invalid = policy.firstInvalidTarget(bestAccuracy: bestAccuracy) {
                     throw invalid
                 }
                 state.reportingPolicy = policy
@@ -337,7 +343,8 @@ public final class ModelScheduler: Sendable {
 extension ModelScheduler.State {
     /// Admits every sample of `pending`, or none: returns why not.
     fileprivate mutating func admit(
-        _ pending: PendingInference, requested: RequestedSLO, arrival: Instant, now: Instant, mode: SchedulingMode
+        _ pending: PendingInference, requested: RequestedSLO, arrival: Instant, now: Instant, mode: SchedulingMode,
+        bestAccuracy: Double
     ) -> InferenceFailure? {
         guard accepting else { return .unavailable }
         let first = nextID
@@ -345,18 +352,19 @@ extension ModelScheduler.State {
         nextID += UInt64(pending.batchSize)
 
         // Resolved once against the arrival, so decoding time counts toward the deadline.
-        let policy = mode == .denseOnly ? reportingPolicy : controller.policy
+        let policy = mode.isFixedPlan ? reportingPolicy : controller.policy
         let targets: RequestTargets
-        switch policy.resolve(requested, arrival: arrival, bestAccuracy: controller.profile.bestAccuracy) {
+        switch policy.resolve(requested, arrival: arrival, bestAccuracy: bestAccuracy) {
         case .failure(let invalid): return .invalidTarget(invalid)
         case .success(let resolved): targets = resolved
         }
-        // Dense-only: first come, first served, no deadline, one priority level, never expired.
+        // A fixed plan: first come, first served, no deadline, one priority level; dropped unserved
+        // only at the request's own Triton `timeout`, as Triton drops late work.
         let queued =
-            mode == .denseOnly
+            mode.isFixedPlan
             ? RequestTargets(
                 arrival: arrival, deadline: .distantFuture, accuracyTarget: 0,
-                priority: controller.policy.defaultPriorityLevel, policy: .bestEffort)
+                priority: controller.policy.defaultPriorityLevel, timeout: targets.timeout, policy: .bestEffort)
             : targets
         // One decision for all the samples (one forecast): they share the request's targets.
         switch controller.submit(ids: ids.map { RequestID($0) }, targets: queued, now: now) {
