@@ -27,6 +27,22 @@ import ZenithLoad
             let scenario = try Scenario.load(path: "\(folder)/\(file)")
             #expect(scenario.name + ".json" == file)
         }
+        // The baselines' scenarios (scripts/baselines.sh): a step and a daily shape per model.
+        let baselines = "\(folder)/baselines"
+        let models = try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Models").filter {
+            FileManager.default.fileExists(atPath: "\(repositoryRoot)/Models/\($0)/config.json")
+        }
+        for model in models {
+            for shape in ["step", "daily"] {
+                let scenario = try Scenario.load(path: "\(baselines)/\(shape)-\(model).json")
+                #expect(scenario.model == model && scenario.name == "\(shape)-\(model)")
+                guard case .step(let steps, _) = scenario.arrival else {
+                    Issue.record("\(shape)-\(model): a step-shaped load")
+                    continue
+                }
+                #expect(steps.count >= 3)
+            }
+        }
         let step = try Scenario.load(path: "\(folder)/step-cnn.json")
         #expect(step.actions.count == 1)
         #expect(step.classes[0].delivery == .modelDefault)
@@ -158,6 +174,20 @@ import ZenithLoad
         #expect(scenario.arrival == .trace(offsets: [0, 0.5, 1.25]))
         #expect(scenario.durationSeconds > 1.25)
         #expect(RequestSchedule(scenario: scenario, rate: 1, poolSize: 10).count == 3)
+
+        // A load shape in a file: steps that scale with the rate.
+        try "# t  multiple\n10, 2\n0 0.5\n\n".write(toFile: "\(folder)/shape.txt", atomically: true, encoding: .utf8)
+        try #"{"model": "m", "duration_s": 20, "rate": {"rps": 10}, "arrival": {"process": "step", "steps_file": "shape.txt"}, "classes": [{"latency_target_ms": 10, "accuracy_target": 0.9}]}"#
+            .write(toFile: "\(folder)/shaped.json", atomically: true, encoding: .utf8)
+        #expect(
+            try Scenario.load(path: "\(folder)/shaped.json").arrival
+                == .step(steps: [.init(atSeconds: 0, multiple: 0.5), .init(atSeconds: 10, multiple: 2)], poisson: false))
+        try "0 1\n5 lots\n".write(toFile: "\(folder)/shape.txt", atomically: true, encoding: .utf8)
+        #expect {
+            try Scenario.load(path: "\(folder)/shaped.json")
+        } throws: { error in
+            "\(error)".hasSuffix("shape.txt:2: '5 lots' is not 'AT_S MULTIPLE' (two numbers ≥ 0)")
+        }
 
         try "{not json".write(toFile: "\(folder)/bad.json", atomically: true, encoding: .utf8)
         #expect(throws: ScenarioError.self) { try Scenario.load(path: "\(folder)/bad.json") }

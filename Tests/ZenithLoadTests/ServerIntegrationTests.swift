@@ -39,7 +39,7 @@ import ZenithServer
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("zenith-load-out-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let session = LoadSession(
-            scenario: scenario, modes: ["external"],
+            scenario: scenario, modes: [.external("external")],
             target: .external(endpoint: Endpoint(host: "127.0.0.1", port: port), operatorEndpoint: nil),
             options: RunOptions(connections: 2, drainSeconds: 60), poolSize: 100, outputDirectory: out)
         let report = try await session.run()

@@ -67,7 +67,7 @@ private struct SlowHandler: HTTPHandler {
             """)
         defer { try? FileManager.default.removeItem(atPath: fake.folder) }
         let process = try await ServerProcess.start(
-            executable: fake.path, denseOnly: true, logPath: "\(fake.folder)/log")
+            executable: fake.path, modeArguments: ["--dense-only"], logPath: "\(fake.folder)/log")
         #expect(process.endpoint == Endpoint(host: "127.0.0.1", port: 41001))
         #expect(process.operatorEndpoint == Endpoint(host: "127.0.0.1", port: 41002))
         #expect(process.commandLine.hasSuffix("serve --host 127.0.0.1 --port 0 --operator-port 0 --dense-only"))
@@ -85,7 +85,7 @@ private struct SlowHandler: HTTPHandler {
             """)
         defer { try? FileManager.default.removeItem(atPath: fake.folder) }
         do {
-            let process = try await ServerProcess.start(executable: fake.path, denseOnly: false, logPath: "\(fake.folder)/log")
+            let process = try await ServerProcess.start(executable: fake.path, logPath: "\(fake.folder)/log")
             await process.stop(timeout: 1)
             Issue.record("a server without the operator API was accepted")
         } catch {
@@ -98,7 +98,7 @@ private struct SlowHandler: HTTPHandler {
         let fake = try script("echo 'no models' >&2; exit 3\n")
         defer { try? FileManager.default.removeItem(atPath: fake.folder) }
         do {
-            _ = try await ServerProcess.start(executable: fake.path, denseOnly: false, logPath: "\(fake.folder)/log")
+            _ = try await ServerProcess.start(executable: fake.path, logPath: "\(fake.folder)/log")
             Issue.record("expected an error")
         } catch {
             #expect("\(error)".contains("exited with status 3"))

@@ -69,7 +69,7 @@ struct ConnectionOptions: ParsableArguments {
             return (given, nil)
         case .spawn(let zenith, let extra):
             let started = try await ServerProcess.start(
-                executable: zenith, denseOnly: true, extraArguments: extra, logPath: logPath)
+                executable: zenith, modeArguments: ServingMode.dense.serverArguments(model: ""), extraArguments: extra, logPath: logPath)
             return (started.endpoint, started)
         }
     }

@@ -6,12 +6,21 @@ import ZenithLoad
 /// `zenith-load run SCENARIO`: one scenario (or sweep) against one or both server modes.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a scenario file open-loop; with --compare dense,slo against both modes with the same trace.")
+        abstract: "Run a scenario file open-loop; with --compare slo,dense,... against each mode with the same trace.")
 
     @Argument(help: "The scenario file (LoadTests/Scenarios/*.json).")
     var scenario: String
 
-    @Option(help: "Modes to run in order, comma-separated: dense (zenith serve --dense-only) and/or slo.")
+    @Option(
+        help: ArgumentHelp(
+            "Modes to run in order, comma-separated: slo, dense, dense-timeout, static:PLAN.",
+            discussion: """
+                slo is the SLO controller; the others are the baselines a user could run instead: \
+                dense (--dense-only: the whole network, first come first served), dense-timeout \
+                (the same, each request sending its latency target as Triton's timeout, so late \
+                work is dropped), static:PLAN (--static-plan: one fixed cheaper plan, as a \
+                statically pruned model). With --endpoint, one label for the given server.
+                """))
     var compare = "slo"
 
     @Option(help: "The output folder (report.json, samples.csv, report.md, plots).")
@@ -52,14 +61,23 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    var modes: [String] { compare.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    var words: [String] { compare.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    func modes() throws -> [ServingMode] {
+        let modes = try words.map { word in try ServingMode(parsing: word, external: connection.endpoint != nil) }
+        guard Set(words).count == words.count else { throw ValidationError("--compare names a mode twice") }
+        return modes
+    }
 
     func validate() throws {
-        guard !modes.isEmpty, modes.allSatisfy({ $0 == "dense" || $0 == "slo" }) else {
-            throw ValidationError("--compare takes dense and/or slo, e.g. --compare dense,slo")
+        guard !words.isEmpty else { throw ValidationError("--compare takes modes, e.g. --compare slo,dense") }
+        do {
+            _ = try modes()
+        } catch let error as ScenarioError {
+            throw ValidationError("--compare: \(error)")
         }
-        if connection.endpoint != nil && modes.count > 1 {
-            throw ValidationError("--compare with two modes starts both servers itself: drop --endpoint")
+        if connection.endpoint != nil && words.count > 1 {
+            throw ValidationError("--compare with several modes starts each server itself: drop --endpoint")
         }
         if let capacity, !(capacity > 0) { throw ValidationError("--capacity must be positive") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
@@ -86,7 +104,7 @@ struct Run: AsyncParsableCommand {
         if connection.wireProtocol == .grpc { scenario.encoding = .grpc }
         let out = self.out ?? "LoadTests/reports/\(scenario.name)"
         let session = LoadSession(
-            scenario: scenario, modes: modes, target: connection.target, options: try connection.runOptions(),
+            scenario: scenario, modes: try modes(), target: connection.target, options: try connection.runOptions(),
             givenCapacity: try givenCapacity(for: scenario),
             probe: CapacityProbe(concurrency: capacityConcurrency, durationSeconds: capacitySeconds),
             poolSize: pool, dataset: dataset, data: data, outputDirectory: out, clientThreads: connection.clientThreads,

@@ -34,9 +34,10 @@ public struct PayloadPool: Sendable {
     ///   - classes: one body per class (its parameters differ).
     ///   - encoding: JSON, binary or gRPC.
     ///   - imagesPerRequest: images per request (the input's batch dimension), at least 1.
+    ///   - tritonTimeout: also send each class's latency target as Triton's `timeout` (µs).
     public init(
         images: LabelledImages, size: Int, model: String, inputShape: [Int], classes: [SLOClass],
-        encoding: PayloadEncoding, imagesPerRequest: Int = 1
+        encoding: PayloadEncoding, imagesPerRequest: Int = 1, tritonTimeout: Bool = false
     ) {
         let count = max(0, min(size, images.count))
         let k = max(1, imagesPerRequest)
@@ -47,7 +48,8 @@ public struct PayloadPool: Sendable {
         let members = (0..<requestCount).map { request in (0..<k).map { (request * k + $0) % count } }
         var requests: [[HTTPRequest]] = []
         for slo in classes {
-            let parameters = Self.parameters(for: slo, binaryOutput: encoding == .binary)
+            var parameters = Self.parameters(for: slo, binaryOutput: encoding == .binary)
+            if tritonTimeout { parameters["timeout"] = JSONValue(Int((slo.latencyTargetMs * 1000).rounded())) }
             var perClass: [HTTPRequest] = []
             perClass.reserveCapacity(requestCount)
             for indices in members {

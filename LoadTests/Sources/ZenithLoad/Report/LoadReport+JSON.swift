@@ -33,6 +33,8 @@ extension LoadReport {
         }
         root["runs"] = .array(entries.map(Self.entryJSON))
         if let comparison = comparisonJSON() { root["comparison"] = comparison }
+        let baselines = BaselineComparison.all(in: self)
+        if !baselines.isEmpty { root["baselines"] = .array(baselines.map(Self.baselineJSON)) }
         root["notes"] = JSONValue(notes)
         return .object(root)
     }
@@ -93,6 +95,7 @@ extension LoadReport {
             "latency_ms": percentiles(s.latencyMs),
             "attainment": .double(s.attainment),
             "served_accuracy": number(s.servedAccuracy),
+            "within_latency_target": .double(s.withinLatencyTarget),
             "goodput_accuracy": .double(s.goodputAccuracy),
             "rejects": .object(JSONObject(s.rejects.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })),
             "plan_mix": .object(
@@ -156,6 +159,23 @@ extension LoadReport {
                 ])
         }
         return points.isEmpty ? nil : .array(points)
+    }
+
+    private static func baselineJSON(_ comparison: BaselineComparison) -> JSONValue {
+        func point(_ s: RunSummary) -> JSONValue {
+            [
+                "mode": .string(s.mode), "attainment": .double(s.attainment),
+                "within_latency_target": .double(s.withinLatencyTarget), "served_accuracy": number(s.servedAccuracy),
+                "correct_over_sent": .double(s.goodputAccuracy), "p99_ms": number(s.latencyMs.p99),
+            ]
+        }
+        return [
+            "capacity_multiple": comparison.capacityMultiple.map(JSONValue.double) ?? .null,
+            "points": .array(([comparison.slo] + comparison.baselines).map(point)),
+            "dominated_by": JSONValue(comparison.dominatedBy.map(\.mode)),
+            "best_static_at_least_as_punctual": comparison.bestStaticAtLeastAsPunctual.map { .string($0.mode) } ?? .null,
+            "holds": .bool(comparison.holds),
+        ]
     }
 
     private static func percentiles(_ p: RunSummary.Percentiles) -> JSONValue {

@@ -56,6 +56,10 @@ extension LoadReport {
             out.append("")
         }
 
+        for comparison in BaselineComparison.all(in: self) {
+            out += baselineSection(comparison)
+        }
+
         let behind = entries.filter { $0.summary.lateShare >= 0.01 }
         if !behind.isEmpty {
             out.append(
@@ -103,6 +107,42 @@ extension LoadReport {
             out += notes.map { "- \($0)" }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Every run's point at one load, and whether Zenith's holds against the baselines.
+    private func baselineSection(_ comparison: BaselineComparison) -> [String] {
+        var out = ["## Against the baselines\(comparison.capacityMultiple.map { " at \(formatNumber($0, 2))× capacity" } ?? "")", ""]
+        out.append(
+            "dense: `--dense-only`, first come first served; dense-timeout: the same, each request sending its latency "
+                + "target as Triton's `timeout` (dropped when still queued at it); static:PLAN: `--static-plan`, one fixed "
+                + "plan for every request, as a statically pruned model. Within target: answered in time by any plan; "
+                + "attainment also asks the plan's expected accuracy to meet the request's target.")
+        out.append("")
+        out.append("| mode | SLO attainment | within latency target | served accuracy | correct / sent | refused or dropped | p99 ms |")
+        out.append("|---|---|---|---|---|---|---|")
+        for s in [comparison.slo] + comparison.baselines {
+            out.append(
+                "| \(s.mode == "slo" ? "**slo**" : s.mode) | \(formatPercent(s.attainment)) | \(formatPercent(s.withinLatencyTarget)) "
+                    + "| \(formatPercent(s.servedAccuracy)) | \(formatPercent(s.goodputAccuracy)) "
+                    + "| \(formatPercent(Double(s.sent - s.answered) / Double(max(s.sent, 1)))) | \(formatNumber(s.latencyMs.p99, 2)) |")
+        }
+        out.append("")
+        let dominated = comparison.dominatedBy
+        out.append(
+            dominated.isEmpty
+                ? "- No baseline dominates Zenith's point (attainment, served accuracy)."
+                : "- **Dominated** by " + dominated.map { "\($0.mode) (\(formatPercent($0.attainment)), \(formatPercent($0.servedAccuracy)))" }.joined(separator: ", ") + ".")
+        if let best = comparison.bestStaticAtLeastAsPunctual {
+            let holds = (comparison.slo.servedAccuracy ?? 0) >= (best.servedAccuracy ?? 0)
+            out.append(
+                "- The most accurate static plan with attainment ≥ Zenith's is \(best.mode): served accuracy "
+                    + "\(formatPercent(best.servedAccuracy)) against Zenith's \(formatPercent(comparison.slo.servedAccuracy))"
+                    + (holds ? " (Zenith's is at least as high)." : " — **higher than Zenith's**."))
+        } else {
+            out.append("- No static plan reaches Zenith's attainment.")
+        }
+        out.append("")
+        return out
     }
 
     private var imagesText: String {

@@ -29,6 +29,9 @@ public struct RunSummary: Sendable {
     public var latencyMs: Percentiles
     /// Share of sent requests whose SLO was met (rejections, errors and lost answers are misses).
     public var attainment: Double
+    /// Share of sent requests answered within their latency target, whatever plan served them
+    /// (`attainment` also asks the plan to meet the accuracy target).
+    public var withinLatencyTarget: Double
     /// Share of answered images whose prediction matched the label.
     public var servedAccuracy: Double?
     /// Correct images over *sent* images (a refused request earns nothing).
@@ -116,6 +119,11 @@ public struct RunSummary: Sendable {
         sendLatenessMs = Self.percentiles(samples.map(\.lateNanos))
         lateShare = samples.isEmpty ? 0 : Double(samples.count { $0.lateNanos > 1_000_000 }) / Double(samples.count)
         attainment = samples.isEmpty ? 0 : Double(samples.count(where: \.attained)) / Double(samples.count)
+        withinLatencyTarget =
+            samples.isEmpty
+            ? 0
+            : Double(answeredSamples.count { Double($0.latencyNanos ?? .max) <= $0.latencyTargetMs * 1e6 })
+                / Double(samples.count)
         servedAccuracy = Self.servedAccuracy(answeredSamples)
         goodputAccuracy = sentImages == 0 ? 0 : Double(correctImages) / Double(sentImages)
         var rejects: [String: Int] = [:]

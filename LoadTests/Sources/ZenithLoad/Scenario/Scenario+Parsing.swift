@@ -129,9 +129,14 @@ extension Scenario {
             try fields.allow(["process"])
             return .poisson
         case "step":
-            try fields.allow(["process", "steps", "poisson"])
+            try fields.allow(["process", "steps", "steps_file", "poisson"])
+            if let file = try fields.string("steps_file") {
+                guard try fields.value("steps") == nil else { throw ScenarioError("arrival: give steps or steps_file, not both") }
+                let path = file.hasPrefix("/") ? file : "\(baseDirectory)/\(file)"
+                return .step(steps: try RateStepsFile.load(path: path), poisson: poisson)
+            }
             guard let items = try fields.value("steps")?.arrayValue, !items.isEmpty else {
-                throw ScenarioError("arrival.steps must be a non-empty array of {at_s, multiple}")
+                throw ScenarioError("arrival.steps must be a non-empty array of {at_s, multiple} (or steps_file names a file of them)")
             }
             var steps: [ArrivalProcess.RateStep] = []
             for (index, item) in items.enumerated() {

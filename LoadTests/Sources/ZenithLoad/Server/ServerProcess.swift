@@ -31,28 +31,27 @@ public final class ServerProcess: Sendable {
         self.commandLine = commandLine
     }
 
-    /// Starts `executable serve --host 127.0.0.1 --port 0 --operator-port 0 [--dense-only] [extra]`
+    /// Starts `executable serve --host 127.0.0.1 --port 0 --operator-port 0 [mode flags] [extra]`
     /// and waits for its `zenith: serving ... on http://HOST:PORT` line, then briefly for its
     /// `zenith: operator API on http://HOST:PORT` line.
     ///
     /// - Parameters:
     ///   - executable: the `zenith` binary.
-    ///   - denseOnly: pass `--dense-only`.
+    ///   - modeArguments: the serving mode's flags (`ServingMode.serverArguments`).
     ///   - extraArguments: appended as given.
     ///   - logPath: where the server's stderr goes.
     ///   - startupTimeout: seconds to wait for the serving line (loading and warm-up take a while).
     /// - Throws: `ServerProcessError` when the binary is missing, the server exits or stays silent,
     ///   or it refuses `--operator-port` (a zenith built before the operator API).
     public static func start(
-        executable: String, denseOnly: Bool, extraArguments: [String] = [], logPath: String,
+        executable: String, modeArguments: [String] = [], extraArguments: [String] = [], logPath: String,
         startupTimeout: Double = 300
     ) async throws -> ServerProcess {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw ServerProcessError("\(executable) is not an executable: build it (swift build -c release) or pass --zenith")
         }
         var arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--operator-port", "0"]
-        if denseOnly { arguments.append("--dense-only") }
-        arguments += extraArguments
+        arguments += modeArguments + extraArguments
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

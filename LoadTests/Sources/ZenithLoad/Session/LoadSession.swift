@@ -9,8 +9,8 @@ import ZenithHTTP
 public struct LoadSession: Sendable {
     /// The scenario.
     public var scenario: Scenario
-    /// The modes to run, in order: `dense` and/or `slo` when spawning; one label for an external server.
-    public var modes: [String]
+    /// The modes to run, in order; one `.external` label for a given server.
+    public var modes: [ServingMode]
     /// Where the servers come from.
     public var target: ServerTarget
     /// Connection options.
@@ -34,7 +34,7 @@ public struct LoadSession: Sendable {
 
     /// Creates a session.
     public init(
-        scenario: Scenario, modes: [String], target: ServerTarget, options: RunOptions, givenCapacity: CapacityResult? = nil,
+        scenario: Scenario, modes: [ServingMode], target: ServerTarget, options: RunOptions, givenCapacity: CapacityResult? = nil,
         probe: CapacityProbe = CapacityProbe(), poolSize: Int = 10_000, dataset: String = FashionMNIST.defaultDirectory,
         data: String? = nil, outputDirectory: String, clientThreads: Int = 2, log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
@@ -60,6 +60,13 @@ public struct LoadSession: Sendable {
             images: images, size: poolSize, model: scenario.model, inputShape: shape, classes: scenario.classes,
             encoding: scenario.encoding,
             imagesPerRequest: scenario.imagesPerRequest)
+        // The same requests with their latency targets as Triton's `timeout`, for dense-timeout.
+        let timeoutPool =
+            modes.contains(where: \.sendsTimeout)
+            ? PayloadPool(
+                images: images, size: poolSize, model: scenario.model, inputShape: shape, classes: scenario.classes,
+                encoding: scenario.encoding, imagesPerRequest: scenario.imagesPerRequest, tritonTimeout: true)
+            : nil
         log(
             "encoded \(pool.imageCount) images: \(pool.size) requests of \(pool.imagesPerRequest) image(s) per class, "
                 + "\(scenario.classes.count) class(es) (\(scenario.encoding.rawValue))")
@@ -75,9 +82,9 @@ public struct LoadSession: Sendable {
             let server = try await startServer(mode: mode)
             do {
                 if needsCapacity && capacity == nil {
-                    if mode != "dense", case .spawn = target {
+                    if mode != .dense, case .spawn = target {
                         // Capacity is a dense-only figure: measure it on a dense server of its own.
-                        let dense = try await startServer(mode: "dense")
+                        let dense = try await startServer(mode: .dense)
                         capacity = try await measureCapacity(at: dense.endpoint, pool: pool, group: group)
                         await dense.stop()
                     } else {
@@ -93,9 +100,10 @@ public struct LoadSession: Sendable {
                 for point in try points(capacity: capacity?.requestsPerSecond) {
                     let schedule = RequestSchedule(scenario: scenario, rate: point.rate, poolSize: pool.size, duration: point.duration)
                     log("\(mode): \(schedule.count) requests over \(formatNumber(point.duration, 1)) s at \(formatNumber(point.rate, 0)) req/s\(point.multiple.map { " (\(formatNumber($0, 2))× capacity)" } ?? "")")
-                    let runner = ScenarioRunner(scenario: scenario, schedule: schedule, pool: pool, options: options)
+                    let runner = ScenarioRunner(
+                        scenario: scenario, schedule: schedule, pool: mode.sendsTimeout ? timeoutPool! : pool, options: options)
                     let record = try await runner.run(
-                        mode: mode, endpoint: server.endpoint, operatorEndpoint: server.operatorEndpoint,
+                        mode: mode.description, endpoint: server.endpoint, operatorEndpoint: server.operatorEndpoint,
                         durationSeconds: point.duration, eventLoopGroup: group, progress: RunProgress(report: log))
                     let entry = LoadReport.Entry(record: record, capacityMultiple: point.multiple, server: server.description)
                     log("\(mode): attainment \(formatPercent(entry.summary.attainment)), p99 \(formatNumber(entry.summary.latencyMs.p99, 2)) ms, served accuracy \(formatPercent(entry.summary.servedAccuracy)), late sends \(formatPercent(entry.summary.lateShare))")
@@ -139,15 +147,16 @@ public struct LoadSession: Sendable {
         return result
     }
 
-    private func startServer(mode: String) async throws -> RunningTarget {
+    private func startServer(mode: ServingMode) async throws -> RunningTarget {
         switch target {
         case .external(let endpoint, let operatorEndpoint):
             return RunningTarget(endpoint: endpoint, operatorEndpoint: operatorEndpoint, process: nil)
         case .spawn(let zenith, let extra):
-            log("starting \(zenith) serve\(mode == "dense" ? " --dense-only" : "") ...")
+            let modeArguments = mode.serverArguments(model: scenario.model)
+            log("starting \(([zenith, "serve"] + modeArguments).joined(separator: " ")) ...")
             let process = try await ServerProcess.start(
-                executable: zenith, denseOnly: mode == "dense", extraArguments: extra,
-                logPath: "\(outputDirectory)/server-\(mode).log")
+                executable: zenith, modeArguments: modeArguments, extraArguments: extra,
+                logPath: "\(outputDirectory)/server-\(mode.description.replacingOccurrences(of: ":", with: "-")).log")
             log("\(mode) server on \(process.endpoint), operator API \(process.operatorEndpoint?.description ?? "absent")")
             return RunningTarget(endpoint: process.endpoint, operatorEndpoint: process.operatorEndpoint, process: process)
         }
