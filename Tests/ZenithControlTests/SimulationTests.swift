@@ -41,7 +41,9 @@ import ZenithCore
 
     /// A step from 1000 to 9000 requests/s: until the arrival-rate estimate has caught up, the batch
     /// rule alone (a look-ahead of 0) spends the slack of the queue behind each batch on accuracy
-    /// and then misses deadlines; the look-ahead sees the queue and keeps it on time.
+    /// and then misses deadlines; the look-ahead sees the queue and keeps it on time. (The margin
+    /// is small since the latency model learns the simulated machine's slowdown for every plan
+    /// from any plan's batches: the batch rule alone then misses about 2% here.)
     @Test func theLookAheadKeepsABacklogOnTimeWhereTheBatchRuleAloneDoesNot() {
         let calm = Simulation.arrivals(perSecond: 1000, seconds: 0.3, seed: 1)
         let step = Simulation.arrivals(perSecond: 9000, seconds: 0.3, seed: 2).map { $0.advanced(by: nanos(ms: 300)) }
@@ -49,7 +51,7 @@ import ZenithCore
         let batchOnly = Self.simulate(
             profile: Plans.profile(), policy: .reject, rate: 0, lookAheadLimit: 0, arrivals: calm + step)
         #expect(lookAhead.attainment >= 0.95, "\(lookAhead)")
-        #expect(batchOnly.attainment < lookAhead.attainment - 0.05, "\(batchOnly)")
+        #expect(batchOnly.attainment < lookAhead.attainment - 0.01, "\(batchOnly)")
     }
 
     @Test func underLightLoadTheControllerServesDense() {

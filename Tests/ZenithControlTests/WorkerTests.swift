@@ -40,6 +40,8 @@ import ZenithCore
         controller.admit(1, at: ms(0))
         let batch = try controller.run(at: ms(1))
         controller.completed(batch.id, now: ms(3))  // 2 ms for a 1 ms prediction
-        #expect(abs(controller.latency.correction(plan: 0) - 1.05) < 1e-9)  // 0.95 × 1 + 0.05 × 2
+        // Machine 0.95 × 1 + 0.05 × 2, plan 0.9875 × 1 + 0.0125 × 2 / 1.05, then 1/400 of the way back to 1.
+        let plan = 0.9875 + 0.0125 * 2 / 1.05
+        #expect(abs(controller.latency.correction(plan: 0) - 1.05 * (plan + (1 - plan) / 400)) < 1e-9)
     }
 }

@@ -6,9 +6,13 @@
 ///    point (further samples for the same point are averaged in), and the plan's other profiled
 ///    points are scaled by the plan's mean measured/profiled ratio, so one warm-up batch size is
 ///    enough to move the whole curve;
-/// 3. **online correction**: an exponentially weighted moving average, per plan, of
-///    measured / calibrated time over executed batches, which multiplies every prediction of that
-///    plan. It follows slow drift and co-located load without forgetting the curve's shape.
+/// 3. **online correction**: measured / calibrated time over executed batches, as the product of
+///    a *machine* factor, learned from every plan's batches, and a *plan* factor, each plan's
+///    lasting difference from the others, learned slowly from its own. Co-located load or an
+///    overloaded core slows every plan alike; the plans the controller has stopped running no
+///    longer report it, so a per-plan average would keep a dense plan priced at the overload's
+///    rate after the overload ended, and the controller would never return to it. Through the
+///    machine factor the cheap plans still running carry the news of the recovery to every plan.
 public struct LatencyModel: Sendable, Equatable {
     /// A profiled or calibrated point of one plan's curve, in microseconds.
     private struct Point: Sendable, Equatable {
@@ -21,7 +25,10 @@ public struct LatencyModel: Sendable, Equatable {
     public let smoothing: Double
     private var points: [[Int: Point]]
     private var curves: [LatencyCurve]
-    private var corrections: [Double]
+    /// Measured / calibrated for the machine as a whole (every plan's batches).
+    private var machine: Double = 1
+    /// Each plan's lasting ratio to the machine factor.
+    private var planFactors: [Double]
 
     /// Starts from the profile's latency priors, uncorrected.
     ///
@@ -35,7 +42,7 @@ public struct LatencyModel: Sendable, Equatable {
         self.smoothing = min(max(smoothing.isFinite ? smoothing : 0.05, 0.01), 1)
         points = profile.plans.map { plan in plan.latencyMicros.mapValues { Point(prior: $0) } }
         curves = profile.plans.map { LatencyCurve(points: $0.latencyMicros) }
-        corrections = Array(repeating: 1, count: profile.plans.count)
+        planFactors = Array(repeating: 1, count: profile.plans.count)
     }
 
     /// Number of plans the model knows.
@@ -43,7 +50,7 @@ public struct LatencyModel: Sendable, Equatable {
 
     /// Predicted execution time of `plan` (an index into `ModelProfile.plans`) for `batch` requests, µs.
     public func predictedMicros(plan: Int, batch: Int) -> Double {
-        calibratedMicros(plan: plan, batch: batch) * corrections[plan]
+        calibratedMicros(plan: plan, batch: batch) * correction(plan: plan)
     }
 
     /// Predicted execution time in nanoseconds, rounded up and at least 1.
@@ -57,14 +64,14 @@ public struct LatencyModel: Sendable, Equatable {
     }
 
     /// The online correction factor of `plan`: measured / calibrated, smoothed (1 = as calibrated).
-    public func correction(plan: Int) -> Double { corrections[plan] }
+    public func correction(plan: Int) -> Double { machine * planFactors[plan] }
 
     /// Feeds a warm-up measurement taken at start-up.
     ///
     /// The first sample for (plan, batch) replaces the profiled time there; later samples for the same
     /// point are averaged with it. The plan's profiled points that have no sample of their own move by
-    /// the plan's measured/profiled ratio. The plan's online correction restarts at 1, since the
-    /// calibration is the newer evidence.
+    /// the plan's measured/profiled ratio. The online correction restarts at 1 (the machine's and
+    /// the plan's), since the calibration is the newer evidence.
     /// - Parameters:
     ///   - plan: index into `ModelProfile.plans`.
     ///   - batch: the batch size that was run, at least 1.
@@ -79,24 +86,36 @@ public struct LatencyModel: Sendable, Equatable {
         point.samples += 1
         points[plan][batch] = point
         rebuildCurve(plan: plan)
-        corrections[plan] = 1
+        machine = 1
+        planFactors[plan] = 1
         return true
     }
 
     /// Feeds the measured execution time of a batch the server ran, for the online correction.
     ///
-    /// The correction moves toward measured / calibrated by `smoothing`; one sample is limited to a
-    /// factor of 4 either way of the current correction, so a single stall (a page fault storm, a
+    /// The machine factor moves toward measured / (calibrated × plan factor) by `smoothing`, so the
+    /// plan's correction moves toward measured / calibrated as fast as a per-plan average would;
+    /// the plan factor moves toward measured / (calibrated × machine) four times more slowly and
+    /// every plan factor returns slowly to 1, so a change every plan shares is taken up by the
+    /// machine. One sample is limited to a factor
+    /// of 4 either way of the plan's current correction, so a single stall (a page fault storm, a
     /// descheduled thread) cannot make every plan look infeasible, while a machine that really is
     /// slower is still followed within a few batches.
     /// - Returns: `false` (and changes nothing) for an unknown plan, a batch below 1 or a zero time.
     @discardableResult
     public mutating func record(plan: Int, batch: Int, measuredNanos: UInt64) -> Bool {
-        guard corrections.indices.contains(plan), batch >= 1, measuredNanos > 0 else { return false }
+        guard planFactors.indices.contains(plan), batch >= 1, measuredNanos > 0 else { return false }
         let ratio = Double(measuredNanos) / 1_000 / calibratedMicros(plan: plan, batch: batch)
-        let current = corrections[plan]
+        let current = correction(plan: plan)
         let bounded = min(max(ratio, current / 4), current * 4)
-        corrections[plan] = (1 - smoothing) * current + smoothing * bounded
+        machine = (1 - smoothing) * machine + smoothing * bounded / planFactors[plan]
+        let planSmoothing = smoothing / 4
+        planFactors[plan] = (1 - planSmoothing) * planFactors[plan] + planSmoothing * bounded / machine
+        // Without evidence a plan differs from the rest, its factor returns to 1, and what the
+        // plans share stays with the machine: otherwise a change seen by one plan alone would be
+        // split between the two factors, and plans not run would not see their share of it.
+        let decay = smoothing / 20
+        for index in planFactors.indices { planFactors[index] += decay * (1 - planFactors[index]) }
         return true
     }
 
