@@ -11,16 +11,19 @@
 # --idle-poll; each server gets a repository of the scenario's model alone (no other model's
 # warm-up). Run it on a quiet machine: ~45 minutes a repeat.
 #
-# usage: scripts/baselines.sh [--repeats N] [--models "m1 m2"] [--shapes "step daily"] [extra zenith-load run options]
+# usage: scripts/baselines.sh [--repeats N] [--first K] [--models "m1 m2"] [--shapes "step daily"] [extra zenith-load run options]
+# (repeats are numbered K, K+1, ...: a later invocation with --first adds to the earlier ones)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 repeats=1
+first=1
 models=""
 shapes="step daily"
 while [[ $# -gt 0 ]]; do
     case "$1" in
     --repeats) repeats=$2; shift 2 ;;
+    --first) first=$2; shift 2 ;;
     --models) models=$2; shift 2 ;;
     --shapes) shapes=$2; shift 2 ;;
     *) break ;;
@@ -57,7 +60,7 @@ for model in $models; do
         "Models/$model/config.json"); do
         modes="$modes,static:$plan"
     done
-    for repeat in $(seq 1 "$repeats"); do
+    for repeat in $(seq "$first" $((first + repeats - 1))); do
         # Capacity once per repeat and model (closed loop against --dense-only, 8 images a request).
         capacity="$out/capacity-$model-r$repeat.json"
         load capacity --model "$model" --input-shape "$shape" --images-per-request 8 --concurrency 48 \
