@@ -10,7 +10,8 @@
 # Run it on a quiet machine. The harness runs on CPU 0 and every server it starts on CPU 1 with
 # one executor worker (ZENITH_LOAD_CPU, ZENITH_SERVER_CPU): sharing two cores, the harness's own
 # lateness would become part of the figures (its selfcheck measures that). Every server polls
-# its idle core (`zenith serve --idle-poll`).
+# its idle core (`zenith serve --idle-poll`). A scenario's interference (zenith-load burn) is pinned to
+# the server's CPU, so that the two share it as co-located tenants would.
 #
 # usage: scripts/headline.sh [extra zenith-load run options, e.g. --duration 20]
 set -euo pipefail
@@ -65,6 +66,6 @@ for scenario in LoadTests/Scenarios/*.json; do
     name=$(basename "$scenario" .json)
     use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)" "$(field "$scenario" input_shape "")"
     load run "$scenario" --compare dense,slo --capacity-file "$capacity_file" "${server[@]}" \
-        --out "$out/$name" "$@"
+        --interference-cpus "$server_cpu" --out "$out/$name" "$@"
 done
 echo "reports: $out/*/report.md"

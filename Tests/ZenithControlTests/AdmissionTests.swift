@@ -49,6 +49,37 @@ import ZenithCore
         #expect(AdmissionDecision.Rejection.sloInfeasible(retryAfterNanos: nil).reason == "slo_infeasible")
     }
 
+    /// After a slow spell has taught the latency model that dense takes 5 ms, a 2 ms request for
+    /// dense is refused; once the server has been idle long enough, one is served as a probe,
+    /// so that the model can learn the spell is over (refusing everything, it never would).
+    @Test func anIdleServerProbesAForecastOnlyItsOnlineCorrectionRefuses() throws {
+        var controller = makeController()
+        var now = ms(0)
+        for id in 0..<100 {
+            controller.admit(RequestID(UInt64(id)), latencyMs: 1000, accuracy: 0.92, at: now)
+            let batch = try controller.run(at: now)
+            now = now.advanced(by: nanos(ms: 5))
+            controller.completed(batch.id, measuredNanos: nanos(ms: 5), now: now)
+        }
+        #expect(controller.latency.predictedMicros(plan: 0, batch: 1) > 4_000)
+        let tight = RequestedSLO(latencyTargetMs: 2, accuracyTarget: 0.92)
+        // Batches finished 10 ms ago: the correction is fresh.
+        #expect(controller.submit(id: 200, requested: tight, now: now.advanced(by: nanos(ms: 10))) == .rejected(.sloInfeasible(retryAfterNanos: nil)))
+        // 60 ms without one: a probe, flagged best effort so that it is run even if late.
+        let probeAt = now.advanced(by: nanos(ms: 60))
+        #expect(controller.submit(id: 201, requested: tight, now: probeAt) == .admitted(deadline: probeAt.advanced(by: nanos(ms: 2)), bestEffort: true))
+        // Not behind a queue, nor for a target the calibration itself says no to.
+        #expect(controller.submit(id: 202, requested: tight, now: probeAt) == .rejected(.sloInfeasible(retryAfterNanos: nil)))
+        #expect(controller.queueDepth == 1)
+        let batch = try controller.run(at: probeAt)
+        #expect(batch.ids == [201])
+        controller.completed(batch.id, measuredNanos: nanos(ms: 1), now: probeAt.advanced(by: nanos(ms: 1)))
+        let later = probeAt.advanced(by: nanos(ms: 100))
+        #expect(
+            controller.submit(id: 203, requested: RequestedSLO(latencyTargetMs: 0.5, accuracyTarget: 0.92), now: later)
+                == .rejected(.sloInfeasible(retryAfterNanos: nil)))
+    }
+
     @Test func theBestEffortPolicyAdmitsAndFlagsAndServesWithTheFastestAccuratePlan() throws {
         var controller = makeController(maxBatchSize: 2, policy: policy(.bestEffort))
         #expect(

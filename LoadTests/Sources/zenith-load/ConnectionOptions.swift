@@ -20,6 +20,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "A file holding the operator API's bearer token.")
     var operatorTokenFile: String?
 
+    @Option(name: .customLong("interference-cpus"), help: "CPUs a scenario's interference (zenith-load burn) is pinned to, as taskset -c takes them: the server's, to share its cores.")
+    var interferenceCPUs: String?
+
     @Option(help: "Client connections; requests are spread over them round-robin.")
     var connections = 16
 
@@ -81,6 +84,6 @@ struct ConnectionOptions: ParsableArguments {
         }
         return RunOptions(
             connections: connections, version: http == "http1" ? .http1_1 : .http2, drainSeconds: drain,
-            spinMicros: spinMicros, operatorToken: token)
+            spinMicros: spinMicros, operatorToken: token, interferenceCPUs: interferenceCPUs)
     }
 }

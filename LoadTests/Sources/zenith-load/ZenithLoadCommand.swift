@@ -9,7 +9,7 @@ struct ZenithLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zenith-load",
         abstract: "Open-loop load tests of zenith serve: scenarios, dense-vs-SLO comparisons, sweeps, capacity.",
-        subcommands: [Run.self, Capacity.self, SelfCheckCommand.self])
+        subcommands: [Run.self, Capacity.self, SelfCheckCommand.self, Burn.self])
 
     static func main() async {
         // Ctrl-C must not leave the servers the harness started running (and eating the cores).

@@ -50,13 +50,17 @@ extension Controller {
             for: QueuedRequest(id: first, targets: targets), count: ids.count, queue: queue,
             workersFreeAt: workers.freeAt(now: now), costs: costs, maxBatchSize: configuration.maxBatchSize, now: now)
         if forecast.completion > targets.deadline {
-            guard targets.policy == .bestEffort else {
-                // Retrying helps only if the backlog, not the target itself, is the problem.
-                let idle = AdmissionForecast.idleCompletion(
-                    count: ids.count, targets: targets, workers: configuration.workers, costs: costs,
-                    maxBatchSize: configuration.maxBatchSize, now: now)
-                let retry = idle > targets.deadline ? nil : forecast.start.nanoseconds(since: now)
-                return .rejected(.sloInfeasible(retryAfterNanos: retry))
+            if targets.policy != .bestEffort {
+                guard isProbe(count: ids.count, targets: targets, now: now) else {
+                    // Retrying helps only if the backlog, not the target itself, is the problem.
+                    let idle = AdmissionForecast.idleCompletion(
+                        count: ids.count, targets: targets, workers: configuration.workers, costs: costs,
+                        maxBatchSize: configuration.maxBatchSize, now: now)
+                    let retry = idle > targets.deadline ? nil : forecast.start.nanoseconds(since: now)
+                    return .rejected(.sloInfeasible(retryAfterNanos: retry))
+                }
+                // A probe is run even if late, as the best-effort policy would run it.
+                targets.policy = .bestEffort
             }
             bestEffort = true
         }
@@ -67,6 +71,29 @@ extension Controller {
         }
         return .admitted(deadline: targets.deadline, bestEffort: bestEffort)
     }
+
+    /// Whether a request the forecast refuses is served anyway, to test the forecast: the server
+    /// is idle (queue empty, a worker free), the request fits one batch, batches have run but none
+    /// has finished for `probeIntervalNanos`, and the fastest plan meeting the accuracy target
+    /// would be in time as calibrated at start-up, so only the online correction says no.
+    ///
+    /// The correction learns only from batches that run. After a spell of co-located load or
+    /// overload has raised it, every request may be refused, no batch runs, and the correction
+    /// would never learn that the machine is free again. A probe costs nothing the refusal would
+    /// not: it is a miss either way if late, and it delays nobody, the server being idle.
+    func isProbe(count: Int, targets: RequestTargets, now: Instant) -> Bool {
+        // One batch on an idle server, and some batch has taught the correction something.
+        guard queue.isEmpty, workers.firstFree != nil, count <= configuration.maxBatchSize,
+            let lastCompletion, now.nanoseconds(since: lastCompletion) >= Self.probeIntervalNanos
+        else { return false }
+        guard let plan = costs.fastestPlan(meeting: targets.accuracyTarget, batch: count) else { return false }
+        let calibrated = UInt64((latency.calibratedMicros(plan: plan, batch: count) * 1_000).rounded(.up))
+        return now.advanced(by: calibrated) <= targets.deadline
+    }
+
+    /// How long without a finished batch before an idle server serves a refused request as a
+    /// probe (`isProbe`): at most this many probes a second, and none while batches still run.
+    static let probeIntervalNanos: UInt64 = 50_000_000
 
     /// When room should appear: the next predicted batch completion (a dispatch frees up to a batch
     /// of queue slots), or, with no batch running, the time of one full batch of the fastest plan.

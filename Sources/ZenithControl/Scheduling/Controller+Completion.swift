@@ -10,6 +10,7 @@ extension Controller {
     @discardableResult
     public mutating func completed(_ batch: BatchID, measuredNanos: UInt64? = nil, now: Instant) -> Bool {
         guard let job = workers.finish(batch) else { return false }
+        lastCompletion = now
         recordExecution(
             plan: job.plan, batch: job.size, measuredNanos: measuredNanos ?? now.nanoseconds(since: job.startedAt))
         return true

@@ -25,6 +25,8 @@ public struct Controller: Sendable {
     /// The cores the workers have, with what the rest of the process uses taken out.
     public private(set) var capacity: WorkerCapacity
     var nextBatchID: UInt64 = 0
+    /// When a batch last finished and taught the latency model (`nil`: none has yet).
+    var lastCompletion: Instant?
     /// `latency`'s predictions, tabled per batch size.
     private(set) var costs: PlanCosts
 

@@ -79,9 +79,13 @@ extension LoadReport {
             out.append("")
         }
 
+        if !scenario.interference.isEmpty {
+            out += interferenceSection()
+        }
+
         let actionEntries = entries.filter { !$0.record.actions.isEmpty }
         if !actionEntries.isEmpty {
-            out.append("## Operator actions")
+            out.append("## Operator actions and interference")
             out.append("")
             for entry in actionEntries {
                 for action in entry.record.actions {
@@ -140,6 +144,48 @@ extension LoadReport {
                     + (holds ? " (Zenith's is at least as high)." : " — **higher than Zenith's**."))
         } else {
             out.append("- No static plan reaches Zenith's attainment.")
+        }
+        out.append("")
+        return out
+    }
+
+    /// Each run before, during and after the interference: attainment, served accuracy and
+    /// plan mix per phase (by scheduled send second), so that what the noise costs and whether
+    /// the controller gives compute back when it goes can be read side by side.
+    private func interferenceSection() -> [String] {
+        let noise = scenario.interference
+        var bounds: [(String, Double, Double)] = []
+        var start = 0.0
+        for (index, interval) in noise.enumerated() {
+            if interval.fromSeconds > start { bounds.append(("before" + (index == 0 ? "" : " \(index + 1)"), start, interval.fromSeconds)) }
+            bounds.append(("**with \(interval.workers) busy neighbour\(interval.workers == 1 ? "" : "s")**", interval.fromSeconds, interval.untilSeconds))
+            start = interval.untilSeconds
+        }
+        bounds.append(("after", start, .infinity))
+        var out = ["## Interference", ""]
+        out.append(
+            "A CPU-bound neighbour (`zenith-load burn`\(options.interferenceCPUs.map { ", pinned to CPU \($0)" } ?? ", not pinned")) "
+                + "runs " + noise.map { "from \(formatNumber($0.fromSeconds, 0)) s to \(formatNumber($0.untilSeconds, 0)) s" }.joined(separator: " and ")
+                + ". Per phase, by scheduled send time:")
+        out.append("")
+        out.append("| mode | phase | sent | attainment | served accuracy | plan mix |")
+        out.append("|---|---|---|---|---|---|")
+        for entry in entries {
+            for (name, from, until) in bounds {
+                let bins = entry.summary.timeline.filter { Double($0.second) >= from && Double($0.second) < until }
+                let sent = bins.reduce(0) { $0 + $1.sent }
+                guard sent > 0 else { continue }
+                let attained = bins.reduce(0.0) { $0 + ($1.attainment ?? 0) * Double($1.sent) } / Double(sent)
+                let answered = bins.reduce(0) { $0 + $1.answered }
+                let correct = bins.reduce(0.0) { $0 + ($1.servedAccuracy ?? 0) * Double($1.answered) }
+                var plans: [String: Int] = [:]
+                for bin in bins { plans.merge(bin.plans, uniquingKeysWith: +) }
+                let mix = plans.sorted { $0.value > $1.value }.prefix(3)
+                    .map { "\($0.key) \(formatPercent(Double($0.value) / Double(max(answered, 1))))" }.joined(separator: ", ")
+                out.append(
+                    "| \(entry.summary.mode) | \(name) | \(sent) | \(formatPercent(attained)) "
+                        + "| \(answered == 0 ? "–" : formatPercent(correct / Double(answered))) | \(mix.isEmpty ? "–" : mix) |")
+            }
         }
         out.append("")
         return out

@@ -1,4 +1,5 @@
-/// What happened to one operator call of a run.
+/// What happened to one operator call of a run, or to one interval of interference (its command
+/// line as the body, status 200 once it ran).
 public struct ActionRecord: Sendable, Equatable {
     /// When it was due, seconds from the start (negative: set-up before the run).
     public var atSeconds: Double

@@ -12,16 +12,20 @@ public struct RunOptions: Sendable {
     public var spinMicros: Int
     /// The operator API's bearer token, if any.
     public var operatorToken: String?
+    /// The CPUs a scenario's interference is pinned to (`taskset -c` list: the server's, to
+    /// share its cores); `nil` leaves it to the scheduler.
+    public var interferenceCPUs: String?
 
     /// Creates options.
     public init(
         connections: Int = 16, version: HTTPVersion = .http2, drainSeconds: Double = 10, spinMicros: Int = 200,
-        operatorToken: String? = nil
+        operatorToken: String? = nil, interferenceCPUs: String? = nil
     ) {
         self.connections = connections
         self.version = version
         self.drainSeconds = drainSeconds
         self.spinMicros = spinMicros
         self.operatorToken = operatorToken
+        self.interferenceCPUs = interferenceCPUs
     }
 }

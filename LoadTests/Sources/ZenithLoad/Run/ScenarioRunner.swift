@@ -3,8 +3,8 @@ public import NIOCore
 import ZenithHTTP
 
 /// Runs one scenario schedule against one server: connects, sets the scenario's server-side
-/// targets, sends open-loop, fires the timed operator actions, waits for answers, and turns
-/// what came back into samples.
+/// targets, sends open-loop, fires the timed operator actions and starts and stops the
+/// interference, waits for answers, and turns what came back into samples.
 public struct ScenarioRunner: Sendable {
     /// The scenario (classes, actions, model).
     public var scenario: Scenario
@@ -43,7 +43,12 @@ public struct ScenarioRunner: Sendable {
 
         let log = CompletionLog(connections: transport.connectionCount, expected: schedule.count)
         let clock = LoadClock()
-        let timed = startActions(operatorClient, clock: clock)
+        let interferer = InterferenceRunner(burner: InterferenceRunner.currentExecutable, cpus: options.interferenceCPUs)
+        let timed =
+            startActions(operatorClient, clock: clock)
+            + scenario.interference.filter { $0.fromSeconds < durationSeconds }.map { interference in
+                Task { await interferer.run(interference, clock: clock) }
+            }
         let pool = self.pool
         let schedule = self.schedule
         let sentCounter = SentCounter()

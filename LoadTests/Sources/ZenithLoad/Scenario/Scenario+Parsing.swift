@@ -31,7 +31,7 @@ extension Scenario {
     public init(json: JSONValue, defaultName: String = "scenario", baseDirectory: String = ".") throws(ScenarioError) {
         let root = try Fields(json, at: "scenario")
         try root.allow(["name", "description", "model", "duration_s", "seed", "arrival", "rate", "classes",
-                        "encoding", "images_per_request", "actions", "sweep", "input_shape", "data"])
+                        "encoding", "images_per_request", "actions", "sweep", "input_shape", "data", "interference"])
         let name = try root.string("name") ?? defaultName
         guard let model = try root.string("model"), !model.isEmpty else { throw ScenarioError("model is required") }
         let seed = try root.number("seed").map { value throws(ScenarioError) -> UInt64 in
@@ -78,10 +78,17 @@ extension Scenario {
                 actions.append(try Self.parseAction(item, at: "actions[\(index)]", duration: duration))
             }
         }
+        var interference: [Interference] = []
+        if let list = try root.value("interference") {
+            guard let items = list.arrayValue else { throw ScenarioError("interference must be an array") }
+            for (index, item) in items.enumerated() {
+                interference.append(try Self.parseInterference(item, at: "interference[\(index)]", duration: duration))
+            }
+        }
         self.init(
             name: name, model: model, durationSeconds: duration, seed: seed, arrival: arrival,
             rate: rate ?? .absolute(1), classes: classes, encoding: encoding, imagesPerRequest: imagesPerRequest,
-            actions: actions, sweep: sweep, inputShape: inputShape, data: data)
+            actions: actions, sweep: sweep, inputShape: inputShape, data: data, interference: interference)
     }
 
     /// `images_per_request` as an integer ≥ 1 (the server further caps it at the model's
@@ -234,6 +241,24 @@ extension Scenario {
         return OperatorAction(
             atSeconds: time, latencyTargetMs: latency, accuracyTarget: accuracy, sloClass: try fields.string("class"),
             infeasiblePolicy: policy)
+    }
+
+    private static func parseInterference(
+        _ value: JSONValue, at: String, duration: Double
+    ) throws(ScenarioError) -> Interference {
+        let fields = try Fields(value, at: at)
+        try fields.allow(["from_s", "until_s", "workers"])
+        guard let from = try fields.number("from_s"), from >= 0, from < duration else {
+            throw ScenarioError("\(at).from_s must be a number of seconds within the run (0 ≤ from_s < duration_s)")
+        }
+        guard let until = try fields.number("until_s"), until > from, until.isFinite else {
+            throw ScenarioError("\(at).until_s must be a number of seconds after from_s")
+        }
+        let workers = try fields.number("workers") ?? 1
+        guard workers >= 1, workers <= 64, workers == workers.rounded() else {
+            throw ScenarioError("\(at).workers must be an integer from 1 to 64")
+        }
+        return Interference(fromSeconds: from, untilSeconds: until, workers: Int(workers))
     }
 
     private static func parseSweep(_ value: JSONValue) throws(ScenarioError) -> SweepSpec {

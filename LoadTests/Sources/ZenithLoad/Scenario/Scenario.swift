@@ -27,12 +27,15 @@ public struct Scenario: Sendable, Equatable {
     public var inputShape: [Int]?
     /// Labelled test data (`.npz`); `nil`: Fashion-MNIST's IDX files, or the command line's `--data`.
     public var data: String?
+    /// CPU-bound neighbours started and stopped during the run, sorted by start.
+    public var interference: [Interference]
 
     /// Creates a scenario.
     public init(
         name: String, model: String, durationSeconds: Double, seed: UInt64 = 1, arrival: ArrivalProcess,
         rate: RateSpec, classes: [SLOClass], encoding: PayloadEncoding = .binary, imagesPerRequest: Int = 1,
-        actions: [OperatorAction] = [], sweep: SweepSpec? = nil, inputShape: [Int]? = nil, data: String? = nil
+        actions: [OperatorAction] = [], sweep: SweepSpec? = nil, inputShape: [Int]? = nil, data: String? = nil,
+        interference: [Interference] = []
     ) {
         self.name = name
         self.model = model
@@ -47,6 +50,7 @@ public struct Scenario: Sendable, Equatable {
         self.sweep = sweep
         self.inputShape = inputShape
         self.data = data
+        self.interference = interference.sorted { $0.fromSeconds < $1.fromSeconds }
     }
 
     /// The targets `slo` is judged against at `seconds` from the start: its own, moved by every
