@@ -93,8 +93,9 @@ import ZenithJSON
         #expect(try resolve(["accuracy_target": 1.5]) == .failure(.accuracyOutOfRange(1.5)))
         #expect(try resolve(["accuracy_target": 0.95]) == .failure(.accuracyAboveModel(requested: 0.95, best: 0.92)))
         #expect(try resolve(["slo_class": "platinum"]) == .failure(.unknownSLOClass("platinum")))
-        guard case .failure(.latencyNotPositive) = try resolve([:], ["zenith-latency-target-ms": "nan"]) else {
-            Issue.record("a NaN latency target must be refused")
+        // A decimal too large for a Double is well-formed and infinite: the policy refuses it.
+        guard case .failure(.latencyNotPositive) = try resolve([:], ["zenith-latency-target-ms": "1e400"]) else {
+            Issue.record("an infinite latency target must be refused")
             return
         }
         let failure = InferenceFailure.invalidTarget(.accuracyAboveModel(requested: 0.95, best: 0.92)).requestError
