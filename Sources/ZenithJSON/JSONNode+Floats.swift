@@ -6,6 +6,8 @@ public enum JSONFloatsError: Error, Sendable, Equatable, CustomStringConvertible
     case notANumber(index: Int, found: JSONNode.Kind)
     /// An element is NaN, infinite, or too large for a 32-bit float.
     case notFinite(index: Int)
+    /// An element is an integer json-c clamped to 64 bits (see `JSONValue.isClampedInteger`).
+    case integerOutOfRange(index: Int)
     /// More than `limit` numbers.
     case tooMany(limit: Int)
     /// The value is a single number or something else, not an array.
@@ -15,6 +17,8 @@ public enum JSONFloatsError: Error, Sendable, Equatable, CustomStringConvertible
         switch self {
         case .notANumber(let index, let found): "element \(index) is \(found.phrase), not a number"
         case .notFinite(let index): "element \(index) is not a finite 32-bit float"
+        case .integerOutOfRange(let index):
+            "element \(index) is an integer at or beyond the limits of 64 bits (write it with an exponent)"
         case .tooMany(let limit): "more than \(limit) elements"
         case .notAnArray(let found): "expected an array of numbers, found \(found.phrase)"
         }
@@ -48,7 +52,10 @@ extension JSONNode {
             switch json_object_get_type(element) {
             case json_type_int:
                 guard index < limit else { throw .tooMany(limit: limit) }
-                floats.append(Float(json_object_get_int64(element)))
+                guard !JSONValue.isClampedInteger(element) else { throw .integerOutOfRange(index: index) }
+                let signed = json_object_get_int64(element)
+                // json-c keeps integers above Int64.max as unsigned.
+                floats.append(signed == .max ? Float(json_object_get_uint64(element)) : Float(signed))
             case json_type_double:
                 guard index < limit else { throw .tooMany(limit: limit) }
                 // json-c reads NaN and Infinity even in strict mode; a double beyond

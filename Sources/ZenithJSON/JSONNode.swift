@@ -118,6 +118,8 @@ public struct JSONNode {
         switch json_object_get_type(object) {
         case json_type_double:
             guard json_object_get_double(object).isFinite else { throw JSONValue.nonFiniteError }
+        case json_type_int:
+            guard !JSONValue.isClampedInteger(object) else { throw JSONValue.integerRangeError }
         case json_type_array:
             for i in 0..<json_object_array_length(object) { try validate(json_object_array_get_idx(object, i)) }
         case json_type_object:

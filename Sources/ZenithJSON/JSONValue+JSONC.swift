@@ -49,13 +49,24 @@ extension JSONValue {
             throw JSONError("out of memory")
         }
         defer { json_tokener_free(tokener) }
-        json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT))
+        // Strings must be UTF-8: json-c would otherwise keep any bytes, and Swift would read them
+        // with replacement characters, so a name that is not valid UTF-8 could match another.
+        json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8))
         let chars = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
-        let object = json_tokener_parse_ex(tokener, chars, Int32(bytes.count))
-        let error = json_tokener_get_error(tokener)
-        let end = Int(json_tokener_get_parse_end(tokener))
+        var object = json_tokener_parse_ex(tokener, chars, Int32(bytes.count))
+        var error = json_tokener_get_error(tokener)
+        var end = Int(json_tokener_get_parse_end(tokener))
         if error == json_tokener_continue {
-            throw JSONError("truncated JSON", offset: bytes.count)
+            // The input is complete, but a top-level scalar (`1`, `true`, `null`) might still go
+            // on as far as json-c knows: the terminating NUL ends it; a truncated document stays
+            // an error.
+            object = json_tokener_parse_ex(tokener, "", 1)
+            error = json_tokener_get_error(tokener)
+            if error != json_tokener_success {
+                json_object_put(object)
+                throw JSONError("truncated JSON", offset: bytes.count)
+            }
+            end = bytes.count
         }
         guard error == json_tokener_success else {
             let message = json_tokener_error_desc(error).map { String(cString: $0) } ?? "invalid JSON"
@@ -68,6 +79,28 @@ extension JSONValue {
         // json-c returns NULL both for a parsed `null` and for "need more input"; the
         // tokenizer state above tells them apart, so NULL here is the JSON value null.
         return object
+    }
+
+    static let integerRangeError = JSONError(
+        "invalid JSON: an integer at or beyond the limits of 64 bits (write it with an exponent)")
+
+    /// Whether a json-c integer is one its parser clamped: json-c saturates integers that do
+    /// not fit (a negative one at `Int64.min`, a positive one at `UInt64.max`) without an error,
+    /// so those two values cannot be told from a clamped one and are refused.
+    static func isClampedInteger(_ object: OpaquePointer?) -> Bool {
+        let signed = json_object_get_int64(object)
+        return signed == .min || (signed == .max && json_object_get_uint64(object) == .max)
+    }
+
+    /// An integer: `.int` when it fits in `Int64`, `.double` for the larger unsigned ones json-c
+    /// reads (up to `UInt64.max`, exclusive), so no value is silently clamped.
+    static func integer(_ object: OpaquePointer?) throws(JSONError) -> JSONValue {
+        guard !isClampedInteger(object) else { throw integerRangeError }
+        let signed = json_object_get_int64(object)
+        if signed == .max, json_object_get_uint64(object) > UInt64(Int64.max) {
+            return .double(Double(json_object_get_uint64(object)))
+        }
+        return .int(signed)
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool {
@@ -88,7 +121,7 @@ extension JSONValue {
         case json_type_boolean:
             self = .bool(json_object_get_boolean(object) != 0)
         case json_type_int:
-            self = .int(json_object_get_int64(object))
+            self = try Self.integer(object)
         case json_type_double:
             let value = json_object_get_double(object)
             guard value.isFinite else { throw Self.nonFiniteError }

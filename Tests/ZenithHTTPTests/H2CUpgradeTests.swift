@@ -30,6 +30,18 @@ import Testing
         #expect(H2CUpgrade.settingsPayload(from: badBase64) == nil)
     }
 
+    @Test func settingsNghttp2WouldFailOnAreNoUpgrade() {
+        #expect(H2CUpgrade.isValidSettings([0, 3, 0, 0, 0, 100]))
+        #expect(!H2CUpgrade.isValidSettings([0, 3, 0, 0, 0]), "not whole entries")
+        #expect(!H2CUpgrade.isValidSettings([0, 2, 0, 0, 0, 2]), "ENABLE_PUSH 2")
+        #expect(!H2CUpgrade.isValidSettings([0, 4, 0x80, 0, 0, 0]), "INITIAL_WINDOW_SIZE 2^31")
+        #expect(!H2CUpgrade.isValidSettings([0, 5, 0, 0, 0x10, 0]), "MAX_FRAME_SIZE 4096")
+        #expect(!H2CUpgrade.isValidSettings([0, 5, 0x01, 0, 0, 0]), "MAX_FRAME_SIZE 2^24")
+        var pushTwo = Self.upgradeHeaders
+        pushTwo.replaceOrAdd(name: "http2-settings", value: "AAIAAAAC")
+        #expect(H2CUpgrade.settingsPayload(from: pushTwo) == nil)
+    }
+
     @Test func base64URLDecodesWithOrWithoutPadding() {
         #expect(H2CUpgrade.decodeBase64URL("aGVsbG8") == Array("hello".utf8))
         #expect(H2CUpgrade.decodeBase64URL("aGVsbG8=") == Array("hello".utf8))

@@ -69,6 +69,8 @@ import ZenithJSON
         ("[1, NaN]", .notFinite(index: 1)),
         ("[Infinity]", .notFinite(index: 0)),
         ("[3.4e38, 3.5e38]", .notFinite(index: 1)),
+        ("[0.5, " + String(repeating: "9", count: 400) + "]", .integerOutOfRange(index: 1)),
+        ("[-99999999999999999999]", .integerOutOfRange(index: 0)),
         ("[1, 2, 3, 4]", .tooMany(limit: 3)),
         ("5 ", .notAnArray(found: .int)),
         ("{\"a\": 1}", .notAnArray(found: .object)),

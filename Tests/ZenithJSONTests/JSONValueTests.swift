@@ -34,6 +34,50 @@ import ZenithJSON
         }
     }
 
+    @Test func topLevelScalarsAreValues() throws {
+        // json-c waits for more input after a top-level scalar; the whole body is there.
+        #expect(try JSONValue(parsing: "1") == 1)
+        #expect(try JSONValue(parsing: "true") == true)
+        #expect(try JSONValue(parsing: "null") == .null)
+        #expect(try JSONValue(parsing: "-1.5e3") == -1500.0)
+        #expect(try JSONValue(parsing: "  7 \n") == 7)
+        #expect(try JSONValue(parsing: #""x""#) == "x")
+        for truncated in ["tru", "1e", "-", "{", #""ab"#, "  "] {
+            #expect {
+                try JSONValue(parsing: truncated)
+            } throws: { error in
+                (error as? JSONError)?.reason == "truncated JSON"
+            }
+        }
+    }
+
+    @Test func stringsMustBeUTF8() throws {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x28, 0x22], [0x22, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
+            #expect {
+                try JSONValue(parsing: bytes)
+            } throws: { error in
+                (error as? JSONError)?.reason.contains("invalid utf-8") == true
+            }
+        }
+        #expect(try JSONValue(parsing: Array(#""\u00e9 é""#.utf8)) == "é é")
+    }
+
+    @Test func integersJSONCWouldClampAreRefused() throws {
+        // json-c saturates integers beyond 64 bits without an error.
+        for text in [String(repeating: "9", count: 400), "-" + String(repeating: "9", count: 400),
+                     "18446744073709551616", "-9223372036854775809", "[1, 18446744073709551615]"] {
+            #expect {
+                try JSONValue(parsing: text)
+            } throws: { error in
+                (error as? JSONError)?.reason.contains("limits of 64 bits") == true
+            }
+        }
+        #expect(try JSONValue(parsing: "9223372036854775807") == .int(.max))
+        // Unsigned values past Int64 are kept, as doubles, so they are no integer Swift can take.
+        let big = try JSONValue(parsing: "9223372036854775808")
+        #expect(big == .double(9_223_372_036_854_775_808) && big.intValue == nil)
+    }
+
     @Test func limitsNestingDepth() throws {
         let deep = String(repeating: "[", count: 10) + String(repeating: "]", count: 10)
         #expect(throws: JSONError.self) { try JSONValue(parsing: deep, maxDepth: 5) }

@@ -25,6 +25,13 @@ import ZenithJSON
         #expect(try SLOParameters.requested(parameters: nil, headers: [:]) == RequestedSLO())
     }
 
+    @Test func decimalHeaderNumbersAreRead() throws {
+        for (text, value) in [("5", 5.0), ("-0.25", -0.25), ("6e4", 60000), ("1.5E-3", 0.0015), ("007", 7)] {
+            let slo = try SLOParameters.requested(parameters: nil, headers: ["zenith-latency-target-ms": text])
+            #expect(slo.latencyTargetMs == value, "\(text)")
+        }
+    }
+
     @Test func tritonTimeoutAndPriorityAreRead() throws {
         let slo = try SLOParameters.requested(parameters: ["timeout": 2500, "priority": 0], headers: [:])
         #expect(slo.timeoutMicros == 2500)
@@ -45,6 +52,16 @@ import ZenithJSON
             JSONObject(), (["zenith-accuracy-target": "high"] as HTTPHeaderList),
             "header zenith-accuracy-target must be a number"
         ),
+        // Only decimal numbers: Swift's Double(_:) would read these.
+        (JSONObject(), (["zenith-latency-target-ms": "0x10"] as HTTPHeaderList), "must be a number, not '0x10'"),
+        (JSONObject(), (["zenith-latency-target-ms": "0x1p4"] as HTTPHeaderList), "must be a number"),
+        (JSONObject(), (["zenith-latency-target-ms": "nan"] as HTTPHeaderList), "must be a number"),
+        (JSONObject(), (["zenith-latency-target-ms": "inf"] as HTTPHeaderList), "must be a number"),
+        (JSONObject(), (["zenith-latency-target-ms": "+5"] as HTTPHeaderList), "must be a number"),
+        (JSONObject(), (["zenith-latency-target-ms": ".5"] as HTTPHeaderList), "must be a number"),
+        (JSONObject(), (["zenith-latency-target-ms": "5."] as HTTPHeaderList), "must be a number"),
+        (JSONObject(), (["zenith-latency-target-ms": "5e"] as HTTPHeaderList), "must be a number"),
+        (JSONObject(), (["zenith-accuracy-target": "0x0.8p0"] as HTTPHeaderList), "must be a number"),
         // A malformed header is an error even when a parameter would win.
         (
             (["accuracy_target": 0.5] as JSONObject), (["zenith-accuracy-target": "x"] as HTTPHeaderList),
@@ -76,8 +93,9 @@ import ZenithJSON
         #expect(try resolve(["accuracy_target": 1.5]) == .failure(.accuracyOutOfRange(1.5)))
         #expect(try resolve(["accuracy_target": 0.95]) == .failure(.accuracyAboveModel(requested: 0.95, best: 0.92)))
         #expect(try resolve(["slo_class": "platinum"]) == .failure(.unknownSLOClass("platinum")))
-        guard case .failure(.latencyNotPositive) = try resolve([:], ["zenith-latency-target-ms": "nan"]) else {
-            Issue.record("a NaN latency target must be refused")
+        // A decimal too large for a Double is well-formed and infinite: the policy refuses it.
+        guard case .failure(.latencyNotPositive) = try resolve([:], ["zenith-latency-target-ms": "1e400"]) else {
+            Issue.record("an infinite latency target must be refused")
             return
         }
         let failure = InferenceFailure.invalidTarget(.accuracyAboveModel(requested: 0.95, best: 0.92)).requestError

@@ -107,14 +107,26 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         headers.reserveCapacity(head.headers.count)
         var contentLength: Int?
         var expectsContinue = false
+        var transferEncodings: [String] = []
+        var hosts = 0
         for (name, value) in head.headers {
             let field = HTTPHeaderList.Field(name: name, value: value)
             switch field.name {
             case "content-length": contentLength = Int(value)
             case "expect": expectsContinue = !info.isHTTP10 && HTTPHeaderList.lowercased(value) == "100-continue"
+            case "transfer-encoding": transferEncodings.append(value)
+            case "host": hosts += 1
             default: break
             }
             headers.append(lowercasedName: field.name, value: field.value)
+        }
+        if let rejection = Self.framingRejection(
+            transferEncodings: transferEncodings, hosts: hosts, isHTTP11: head.version.minor >= 1)
+        {
+            self.logger.debug("HTTP/1.1 request rejected", metadata: ["status": "\(rejection.status)"])
+            self.partial = nil
+            self.perform(self.state.protocolError(rejection), context: context)
+            return
         }
         switch self.state.receivedHead(info, contentLength: contentLength, expectsContinue: expectsContinue) {
         case .receiveBody(let sendContinue):
@@ -125,7 +137,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             let upgradeSettings =
                 info.isHTTP10 || self.state.pendingResponses != 1 ? nil : H2CUpgrade.settingsPayload(from: headers)
             self.partial = PartialRequest(
-                method: head.method.rawValue, path: head.uri, headers: headers, body: body,
+                method: head.method.rawValue, path: Self.originForm(head.uri), headers: headers, body: body,
                 upgradeSettings: upgradeSettings, receivedNanos: receivedNanos)
             if sendContinue {
                 var buffer = context.channel.allocator.buffer(capacity: 32)
@@ -138,6 +150,34 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .ignore:
             break
         }
+    }
+
+    /// The path of an absolute-form request target (`http://host/path?query`), which a server
+    /// must accept (RFC 9112 §3.2.2); other targets as they are.
+    static func originForm(_ uri: String) -> String {
+        guard uri.utf8.first != UInt8(ascii: "/") else { return uri }
+        for scheme in ["http://", "https://"] where uri.lowercased().hasPrefix(scheme) {
+            let rest = uri.dropFirst(scheme.count)
+            guard let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+            return rest[slash] == "/" ? String(rest[slash...]) : "/" + rest[slash...]
+        }
+        return uri
+    }
+
+    /// What the parser lets through but this server must refuse (RFC 9112): a transfer coding
+    /// other than `chunked` alone, which would hand the handler a body still encoded (501); an
+    /// HTTP/1.1 request without exactly one `Host` (400).
+    static func framingRejection(transferEncodings: [String], hosts: Int, isHTTP11: Bool) -> TransportRejection? {
+        if !transferEncodings.isEmpty {
+            let codings = H2CUpgrade.tokens(transferEncodings)
+            if codings != ["chunked"] {
+                return .unsupportedTransferEncoding(transferEncodings.joined(separator: ", "))
+            }
+        }
+        if isHTTP11, hosts != 1 {
+            return .malformedBecause(hosts == 0 ? "the Host header is missing" : "more than one Host header")
+        }
+        return nil
     }
 
     /// Answers `101 Switching Protocols`, replaces the HTTP/1 handlers with an HTTP/2 one whose
@@ -199,7 +239,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             if case .headerOverflow = parserError { isOverflow = true } else { isOverflow = false }
             let rejection: TransportRejection =
                 isOverflow
-                ? .headerListTooLarge(limit: self.state.limits.maxHeaderListBytes) : .malformed
+                ? .headerListTooLarge(limit: self.state.limits.maxHeaderListBytes) : Self.rejection(for: parserError)
             self.logger.debug("HTTP/1.1 request rejected", metadata: ["error": "\(parserError)", "status": "\(rejection.status)"])
             self.partial = nil
             self.perform(self.state.protocolError(rejection), context: context)
@@ -287,6 +327,27 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         if flush.resumeReading {
             self.read(context: context)
+        }
+    }
+}
+
+extension HTTP1ConnectionHandler {
+    /// The answer to a request the parser refused, naming what was wrong where the parser says.
+    static func rejection(for error: HTTPParserError) -> TransportRejection {
+        switch error {
+        case .unexpectedContentLength:
+            .malformedBecause("Content-Length given twice, or together with Transfer-Encoding")
+        case .invalidContentLength: .malformedBecause("Content-Length is not a non-negative decimal integer")
+        case .invalidChunkSize: .malformedBecause("invalid chunk size in the chunked body")
+        case .invalidHeaderToken: .malformedBecause("invalid character in a header field")
+        case .invalidMethod: .malformedBecause("unknown or malformed method")
+        case .invalidURL, .invalidPath, .invalidQueryString, .invalidFragment, .invalidHost, .invalidPort:
+            .malformedBecause("invalid request target")
+        case .invalidVersion: .malformedBecause("invalid HTTP version")
+        case .lfExpected: .malformedBecause("lines must end with CRLF")
+        // llhttp's other errors: a malformed Transfer-Encoding, or one after a Content-Length.
+        case .unknown: .malformedBecause("invalid Transfer-Encoding, or Content-Length together with it")
+        default: .malformed
         }
     }
 }

@@ -9,8 +9,29 @@ enum H2CUpgrade {
         let connection = tokens(headers.values(for: "connection"))
         guard connection.contains("upgrade"), connection.contains("http2-settings") else { return nil }
         let settings = headers.values(for: "http2-settings")
-        guard settings.count == 1 else { return nil }
-        return decodeBase64URL(settings[0])
+        guard settings.count == 1, let payload = decodeBase64URL(settings[0]), isValidSettings(payload) else {
+            return nil
+        }
+        return payload
+    }
+
+    /// Whether a SETTINGS payload is one nghttp2 may take: whole 6-byte entries with values in
+    /// range (RFC 9113 §6.5.2). nghttp2 checks only the length when upgrading, and a session
+    /// started on bad values fails after the 101 has gone out; refused here, the request is
+    /// answered over HTTP/1.1 as if it had not asked to upgrade.
+    static func isValidSettings(_ payload: [UInt8]) -> Bool {
+        guard payload.count % 6 == 0 else { return false }
+        for start in stride(from: 0, to: payload.count, by: 6) {
+            let id = UInt16(payload[start]) << 8 | UInt16(payload[start + 1])
+            let value = payload[(start + 2)..<(start + 6)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            switch id {
+            case 0x2: if value > 1 { return false }  // ENABLE_PUSH
+            case 0x4: if value > 0x7FFF_FFFF { return false }  // INITIAL_WINDOW_SIZE
+            case 0x5: if value < 16_384 || value > 0xFF_FFFF { return false }  // MAX_FRAME_SIZE
+            default: break
+            }
+        }
+        return true
     }
 
     /// The comma-separated tokens of `values`, trimmed and lowercased.

@@ -75,6 +75,16 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     func receive(_ buffer: ByteBuffer) -> Bool {
         if let error = self.handle.receive(buffer) {
             self.logger.debug("HTTP/2 session failed on input", metadata: ["error": "\(error.message)"])
+            // nghttp2 queues GOAWAY for the protocol errors it finds, but not when the peer
+            // floods it (SETTINGS or PING faster than their ACKs leave, too many CONTINUATIONs):
+            // say why before closing. A GOAWAY already queued is left as it is.
+            let code =
+                switch Int32(truncatingIfNeeded: error.code) {
+                case NGHTTP2_ERR_FLOODED.rawValue, NGHTTP2_ERR_TOO_MANY_CONTINUATIONS.rawValue:
+                    NGHTTP2_ENHANCE_YOUR_CALM.rawValue
+                default: NGHTTP2_PROTOCOL_ERROR.rawValue
+                }
+            _ = nghttp2_session_terminate_session(self.handle.pointer, code)
             return false
         }
         return true

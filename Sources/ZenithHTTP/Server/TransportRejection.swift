@@ -6,12 +6,18 @@ enum TransportRejection: Sendable, Hashable {
     case headerListTooLarge(limit: Int)
     /// The HTTP/1.1 request could not be parsed: 400.
     case malformed
+    /// The HTTP/1.1 request is malformed in the way `detail` says: 400.
+    case malformedBecause(String)
+    /// The request's `Transfer-Encoding` applies a coding other than (only) `chunked`: 501, as
+    /// RFC 9112 §6.1 asks of a server that does not understand a transfer coding.
+    case unsupportedTransferEncoding(String)
 
     var status: Int {
         switch self {
         case .bodyTooLarge: 413
         case .headerListTooLarge: 431
-        case .malformed: 400
+        case .malformed, .malformedBecause: 400
+        case .unsupportedTransferEncoding: 501
         }
     }
 
@@ -20,6 +26,9 @@ enum TransportRejection: Sendable, Hashable {
         case .bodyTooLarge(let limit): "request body exceeds the limit of \(limit) bytes"
         case .headerListTooLarge(let limit): "request header list exceeds the limit of \(limit) bytes"
         case .malformed: "malformed HTTP request"
+        case .malformedBecause(let detail): "malformed HTTP request: \(detail)"
+        case .unsupportedTransferEncoding(let value):
+            "Transfer-Encoding '\(value.prefix(60))' is not supported; send the body as is or chunked"
         }
     }
 

@@ -24,11 +24,20 @@ extension SLOTargets {
                 object.number("accuracy_target", nullable: true), path: object.path(of: "accuracy_target")))
     }
 
+    /// The range of latency targets an operator may set: from a microsecond to a day. A default
+    /// applies to every request that names none, so one outside it (1e-320 ms: every request
+    /// infeasible; 1e308 ms: no deadline at all) is a typo, not a policy.
+    static let latencyRangeMs: ClosedRange<Double> = 0.001...86_400_000
+
     /// `value` if it is a usable latency target in milliseconds.
     static func checkedLatency(_ value: Double?, path: String) throws(JSONFieldError) -> Double? {
         guard let value else { return nil }
         guard value.isFinite, value > 0 else {
             throw JSONFieldError("\(path) must be a positive, finite number of milliseconds, not \(value)")
+        }
+        guard latencyRangeMs.contains(value) else {
+            throw JSONFieldError(
+                "\(path) must be between 0.001 ms (a microsecond) and 86400000 ms (a day), not \(value)")
         }
         return value
     }

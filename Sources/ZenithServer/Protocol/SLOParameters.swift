@@ -70,8 +70,41 @@ public enum SLOParameters {
     private static func headerNumber(_ name: String, in headers: HTTPHeaderList) throws(RequestError) -> Double? {
         guard let text = headers[name] else { return nil }
         let trimmed = text.trimmingASCIIWhitespace()
-        guard let number = Double(trimmed) else { throw .badRequest("header \(name) must be a number, not '\(text)'") }
+        // Swift's Double(_:) also reads hexadecimal ("0x10"), "nan" and "inf": only a decimal
+        // number, as JSON writes one, is a number here.
+        guard isDecimalNumber(trimmed.utf8), let number = Double(trimmed) else {
+            throw .badRequest("header \(name) must be a number, not '\(text.prefix(40))'")
+        }
         return number
+    }
+
+    /// Whether `bytes` spell a number in JSON's grammar (leading zeros allowed): an optional
+    /// minus, digits, an optional fraction, an optional exponent.
+    static func isDecimalNumber(_ bytes: some Collection<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        func digits() -> Int {
+            var count = 0
+            while index != bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                count += 1
+                index = bytes.index(after: index)
+            }
+            return count
+        }
+        func skip(_ byte: UInt8) -> Bool {
+            guard index != bytes.endIndex, bytes[index] == byte else { return false }
+            index = bytes.index(after: index)
+            return true
+        }
+        _ = skip(UInt8(ascii: "-"))
+        guard digits() > 0 else { return false }
+        if skip(UInt8(ascii: ".")) {
+            guard digits() > 0 else { return false }
+        }
+        if skip(UInt8(ascii: "e")) || skip(UInt8(ascii: "E")) {
+            if !skip(UInt8(ascii: "+")) { _ = skip(UInt8(ascii: "-")) }
+            guard digits() > 0 else { return false }
+        }
+        return index == bytes.endIndex
     }
 
     static func describe(_ value: JSONValue) -> String {

@@ -61,7 +61,9 @@ public enum Route: Sendable, Equatable {
     public static func match(method: String, path: Substring) -> Result<Route, MatchError> {
         guard path.first == "/", let segments = segments(path.dropFirst()) else { return .failure(.notFound) }
         guard let (route, allowed) = route(for: segments) else { return .failure(.notFound) }
-        return method == allowed ? .success(route) : .failure(.methodNotAllowed(allowed: [allowed]))
+        // HEAD is GET without the body (RFC 9110 §9.3.2), which the transport leaves out.
+        if method == allowed || (method == "HEAD" && allowed == "GET") { return .success(route) }
+        return .failure(.methodNotAllowed(allowed: allowed == "GET" ? ["GET", "HEAD"] : [allowed]))
     }
 
     /// The route of a path and the one method it takes.
