@@ -122,30 +122,33 @@ public final class ServerProcess: Sendable {
     }
 }
 
-/// Reads a child's stdout as it becomes readable (so the pipe never fills) and keeps the lines.
-///
-/// A blocking read loop would be simpler, but `availableData` traps when a signal interrupts the
-/// read (SIGCHLD, when another child of the harness such as a burner, exits); read only when
-/// the pipe is readable, it does not block and so is not interrupted.
+/// Reads a child's stdout on a thread of its own (so the pipe never fills) and keeps the lines.
 private final class OutputLines: Sendable {
     private let state = Mutex<(lines: [String], partial: [UInt8])>(([], []))
 
     var lines: [String] { state.withLock { $0.lines } }
 
     func follow(_ handle: FileHandle) {
-        handle.readabilityHandler = { [self] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            state.withLock { state in
-                state.partial.append(contentsOf: data)
-                while let newline = state.partial.firstIndex(of: UInt8(ascii: "\n")) {
-                    state.lines.append(String(decoding: state.partial[..<newline], as: UTF8.self))
-                    state.partial.removeSubrange(...newline)
+        let thread = Thread { [self] in
+            // `availableData` traps when a signal interrupts its read: SIGCHLD, when another child
+            // of the harness (a burner) exits, must go to some other thread.
+            var childSignals = sigset_t()
+            sigemptyset(&childSignals)
+            sigaddset(&childSignals, SIGCHLD)
+            pthread_sigmask(SIG_BLOCK, &childSignals, nil)
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                state.withLock { state in
+                    state.partial.append(contentsOf: data)
+                    while let newline = state.partial.firstIndex(of: UInt8(ascii: "\n")) {
+                        state.lines.append(String(decoding: state.partial[..<newline], as: UTF8.self))
+                        state.partial.removeSubrange(...newline)
+                    }
                 }
             }
         }
+        thread.name = "zenith-load-server-stdout"
+        thread.start()
     }
 }
