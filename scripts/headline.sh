@@ -14,6 +14,8 @@
 # the server's CPU, so that the two share it as co-located tenants would.
 #
 # usage: scripts/headline.sh [extra zenith-load run options, e.g. --duration 20]
+# (ZENITH_SCENARIOS="headline-cnn colocation-mlp" runs only those scenarios; capacities are
+# measured anew for the ones run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,14 +57,19 @@ use_capacity() {
 
 # Every capacity first, then the harness's own check: a harness that cannot keep its schedule
 # would measure itself. It drives GET /v2/health/ready at 5x the largest of them.
+scenarios=()
 for scenario in LoadTests/Scenarios/*.json; do
+    name=$(basename "$scenario" .json)
+    if [[ -z "${ZENITH_SCENARIOS:-}" || " $ZENITH_SCENARIOS " == *" $name "* ]]; then scenarios+=("$scenario"); fi
+done
+for scenario in "${scenarios[@]}"; do
     use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)" "$(field "$scenario" input_shape "")"
 done
 largest=$(.venv/bin/python -c "import json,sys; print(max(json.load(open(f))['requests_per_second'] for f in sys.argv[1:]))" "$out"/capacity-*.json)
 load selfcheck "${server[@]}" --capacity "$largest" --capacity-multiple 5 --duration 20 \
     | tee "$out/selfcheck.txt" || echo "selfcheck FAILED: the figures below may be the harness's, not the server's" | tee -a "$out/selfcheck.txt"
 
-for scenario in LoadTests/Scenarios/*.json; do
+for scenario in "${scenarios[@]}"; do
     name=$(basename "$scenario" .json)
     use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)" "$(field "$scenario" input_shape "")"
     load run "$scenario" --compare dense,slo --capacity-file "$capacity_file" "${server[@]}" \

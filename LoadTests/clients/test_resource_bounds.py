@@ -5,7 +5,12 @@ from it once the answers it owes cannot leave (the socket's send buffer and NIO'
 high-water mark are full), so the client's sends block after what the kernel buffers hold,
 instead of the server reading on and keeping every answer in memory. Other clients are served
 meanwhile.
+
+An HTTP/2 client that opens many streams and leaves their bodies unfinished: each body is capped
+by --max-body-bytes, and the unfinished bodies of one connection together by
+--max-connection-body-bytes; the stream that would pass it is answered 429.
 """
+import json
 import select
 import socket
 import time
@@ -14,7 +19,9 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, zenith_server
+import h2.events
+
+from conftest import ROOT, h2_connect, h2_send_body, zenith_server
 
 # Loopback socket buffers hold a few MB each way; a server that kept reading would take all of it.
 LIMIT = 64 << 20
@@ -118,3 +125,55 @@ def test_models_cannot_be_unloaded_through_the_data_port_by_default(strict_serve
     assert "model-control" in refused.value.read().decode()
     with urllib.request.urlopen(f"http://{strict_server}/v2/models/fashion-mlp/ready", timeout=10) as r:
         assert r.status == 200
+
+
+def test_an_http2_connection_holds_at_most_its_body_budget(server):
+    """Defaults: 16 MiB a body, 32 MiB of unfinished bodies a connection. Two streams hold 15 MiB
+    each; the third is refused once it would pass 32 MiB, and the first two are still open."""
+    sock, conn = h2_connect(server)
+    sock.settimeout(30)  # a server that never refuses fails the test instead of hanging it
+
+    def open_stream(stream):
+        conn.send_headers(stream, [(":method", "POST"), (":scheme", "http"), (":authority", server),
+                                   (":path", "/v2/models/fashion-mlp/infer"),
+                                   ("content-type", "application/json")])
+        sock.sendall(conn.data_to_send())
+
+    for stream in (1, 3):
+        open_stream(stream)
+        h2_send_body(sock, conn, stream, b" " * (15 << 20))
+    open_stream(5)
+    status, body, ended, sent = None, b"", False, 0
+    deadline = time.monotonic() + 60
+    while not ended and time.monotonic() < deadline:
+        window = 0 if status else min(conn.local_flow_control_window(5), conn.max_outbound_frame_size)
+        if window > 0 and sent < (4 << 20):
+            conn.send_data(5, b" " * window)
+            sent += window
+        else:
+            for event in conn.receive_data(sock.recv(65536)):
+                if isinstance(event, h2.events.ResponseReceived) and event.stream_id == 5:
+                    status = int(dict(event.headers)[":status"])
+                elif isinstance(event, h2.events.DataReceived) and event.stream_id == 5:
+                    conn.acknowledge_received_data(event.flow_controlled_length, 5)
+                    body += event.data
+                elif isinstance(event, h2.events.StreamEnded) and event.stream_id == 5:
+                    ended = True
+                assert not isinstance(event, h2.events.ConnectionTerminated), event
+        sock.sendall(conn.data_to_send())
+    assert status == 429, (status, body)
+    assert "unfinished request bodies on this connection exceed the limit of 33554432 bytes" in json.loads(body)["error"]
+    assert 1 << 20 < sent <= 4 << 20, "refused only once the budget was reached"
+
+    # The first stream was not touched: ending it hands its (blank, so malformed) body to the
+    # handler, which answers 400.
+    conn.end_stream(1)
+    sock.sendall(conn.data_to_send())
+    first = None
+    while first is None:
+        for event in conn.receive_data(sock.recv(65536)):
+            if isinstance(event, h2.events.ResponseReceived) and event.stream_id == 1:
+                first = int(dict(event.headers)[":status"])
+        sock.sendall(conn.data_to_send())
+    assert first == 400
+    sock.close()

@@ -67,6 +67,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Samples queued per model at most; more are refused with 503.")
     var maxQueueDepth = 1024
 
+    @Option(
+        help:
+            "Request-body bytes one HTTP/2 connection may hold at once over its unfinished streams (at least --max-body-bytes); the stream that would pass it gets 429.")
+    var maxConnectionBodyBytes = 32 * 1024 * 1024
+
     @Option(help: "Largest request body in bytes; larger ones get 413.")
     var maxBodyBytes = 16 * 1024 * 1024
 
@@ -151,6 +156,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxQueueDepth >= 1 else { throw ValidationError("--max-queue-depth must be at least 1") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        guard maxConnectionBodyBytes >= maxBodyBytes else {
+            throw ValidationError("--max-connection-body-bytes must be at least --max-body-bytes (\(maxBodyBytes))")
+        }
         guard ["none", "explicit"].contains(modelControl) else {
             throw ValidationError("--model-control must be none or explicit (got \(modelControl))")
         }
@@ -213,7 +221,8 @@ struct Serve: AsyncParsableCommand {
                 mode: denseOnly ? .denseOnly : .controller, staticPlans: try staticPlans(), maxQueueDepth: maxQueueDepth,
                 warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization, logger: logger),
             http: HTTPServerConfiguration(
-                host: host, port: port, maxBodyBytes: maxBodyBytes, maxConnectionsPerClient: maxConnectionsPerClient,
+                host: host, port: port, maxBodyBytes: maxBodyBytes, maxConnectionBodyBytes: maxConnectionBodyBytes,
+                maxConnectionsPerClient: maxConnectionsPerClient,
                 requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded()))),
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,

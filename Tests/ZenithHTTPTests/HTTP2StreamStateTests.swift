@@ -95,6 +95,19 @@ import Testing
         #expect(state.remoteEnded() == .ignore)
     }
 
+    @Test func aBodyRefusedForTheConnectionsSakeIsDroppedAndAnsweredOnce() {
+        var state = HTTP2StreamState(limits: Self.limits)
+        _ = add(&state, ":method", "POST")
+        #expect(state.headerBlockComplete(endStream: false, at: 1) == .wait)
+        #expect(receive(&state, "1234") == .appended)
+        #expect(state.refuseBody(.connectionBodiesTooLarge(limit: 64)) == .reject(.connectionBodiesTooLarge(limit: 64)))
+        #expect(state.body.isEmpty)
+        #expect(state.refuseBody(.connectionBodiesTooLarge(limit: 64)) == .discarded)
+        #expect(receive(&state, "5") == .discarded)
+        #expect(state.remoteEnded() == .ignore)
+        #expect(TransportRejection.connectionBodiesTooLarge(limit: 64).status == 429)
+    }
+
     @Test func headAndBodilessStatusesSendNoData() {
         var head = HTTP2StreamState(limits: Self.limits)
         _ = add(&head, ":method", "HEAD")

@@ -9,6 +9,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// The largest header list accepted (names plus values; HTTP/2 adds 32 bytes per field as
     /// SETTINGS_MAX_HEADER_LIST_SIZE defines). Larger ones get 431. Default 64 KiB.
     public var maxHeaderListBytes: Int
+    /// Request-body bytes one HTTP/2 connection may hold at once over all its unfinished
+    /// streams (each stream alone is capped by `maxBodyBytes`); the stream whose data would pass
+    /// it is answered 429 and its body dropped. The connection's flow-control window is no
+    /// larger. At least `maxBodyBytes`; default 32 MiB (two of the largest bodies).
+    public var maxConnectionBodyBytes: Int
     /// SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2; extra streams are refused with
     /// RST_STREAM(REFUSED_STREAM). Default 128.
     public var maxConcurrentStreams: Int
@@ -35,6 +40,7 @@ public struct HTTPServerConfiguration: Sendable {
         port: Int = 8000,
         maxBodyBytes: Int = 16 * 1024 * 1024,
         maxHeaderListBytes: Int = 64 * 1024,
+        maxConnectionBodyBytes: Int = 32 * 1024 * 1024,
         maxConcurrentStreams: Int = 128,
         maxConnections: Int = 1024,
         maxConnectionsPerClient: Int = 256,
@@ -46,6 +52,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.maxHeaderListBytes = maxHeaderListBytes
+        self.maxConnectionBodyBytes = max(maxConnectionBodyBytes, maxBodyBytes)
         self.maxConcurrentStreams = maxConcurrentStreams
         self.maxConnections = maxConnections
         self.maxConnectionsPerClient = maxConnectionsPerClient

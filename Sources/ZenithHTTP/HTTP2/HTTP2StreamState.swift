@@ -136,6 +136,14 @@ struct HTTP2StreamState {
         return .appended
     }
 
+    /// Refuses the stream's body for a reason of the connection's (its streams together hold too
+    /// much): the body kept so far is dropped.
+    mutating func refuseBody(_ rejection: TransportRejection) -> DataAction {
+        guard self.rejection == nil, !self.isDispatched else { return .discarded }
+        if case .reject(let rejection) = self.reject(rejection) { return .reject(rejection) }
+        return .discarded
+    }
+
     /// The peer ended the stream (END_STREAM on DATA or HEADERS).
     mutating func remoteEnded() -> Completion {
         guard self.rejection == nil, !self.isDispatched else { return .ignore }

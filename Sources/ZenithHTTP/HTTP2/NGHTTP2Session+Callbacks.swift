@@ -50,7 +50,13 @@ extension NGHTTP2Session {
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
             _, _, streamID, data, length, userData in
             let session = NGHTTP2Session.owner(userData)
-            let action = session.streams[streamID]?.receivedData(UnsafeRawBufferPointer(start: data, count: length))
+            let action: HTTP2StreamState.DataAction?
+            if session.bufferedBodyBytes + length > session.limits.maxConnectionBodyBytes {
+                action = session.streams[streamID]?.refuseBody(
+                    .connectionBodiesTooLarge(limit: session.limits.maxConnectionBodyBytes))
+            } else {
+                action = session.streams[streamID]?.receivedData(UnsafeRawBufferPointer(start: data, count: length))
+            }
             if case .reject(let rejection) = action {
                 session.appendEvent(.reject(streamID: streamID, rejection))
             }

@@ -13,6 +13,8 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
         var maxBodyBytes: Int
         var maxHeaderListBytes: Int
         var maxConcurrentStreams: Int
+        /// Unfinished request-body bytes held over all streams at most.
+        var maxConnectionBodyBytes: Int = .max
     }
 
     /// What the receive path found for the connection handler to act on.
@@ -32,6 +34,10 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     let handle: NGHTTP2SessionHandle
     /// Streams opened by the peer and not closed yet.
     var streams: [Int32: HTTP2StreamState] = [:]
+
+    /// Request-body bytes the streams hold, not yet handed to a handler (at most
+    /// `maxConcurrentStreams` streams to add up, once per DATA frame).
+    var bufferedBodyBytes: Int { self.streams.values.reduce(0) { $0 + $1.body.count } }
     /// Filled during ``receive(_:)``; the caller handles them and calls ``clearEvents()``.
     private(set) var events: [Event] = []
 
@@ -46,6 +52,7 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
                 NGHTTP2SessionHandle.setting(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits.maxConcurrentStreams),
                 NGHTTP2SessionHandle.setting(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits.maxHeaderListBytes),
             ],
+            connectionWindowBytes: min(NGHTTP2SessionHandle.connectionWindowBytes, limits.maxConnectionBodyBytes),
             install: Self.install)
         self.events.reserveCapacity(16)
         self.handle.bind(to: self)

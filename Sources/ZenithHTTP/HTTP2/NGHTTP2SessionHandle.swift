@@ -26,7 +26,7 @@ struct NGHTTP2SessionHandle: ~Copyable {
     /// SETTINGS_INITIAL_WINDOW_SIZE: how much body (request body on a server, response body on a
     /// client) a stream may send ahead.
     static let streamWindowBytes = 1 << 20
-    /// The connection-level receive window.
+    /// The connection-level receive window, unless the session asks for less.
     static let connectionWindowBytes = 16 << 20
 
     let pointer: OpaquePointer
@@ -36,8 +36,12 @@ struct NGHTTP2SessionHandle: ~Copyable {
     /// - Parameters:
     ///   - kind: Whether the session serves or sends requests.
     ///   - settings: The SETTINGS entries sent ahead of SETTINGS_INITIAL_WINDOW_SIZE.
+    ///   - connectionWindowBytes: The connection-level receive window.
     ///   - install: Sets the owner's callbacks on nghttp2's callback set.
-    init(kind: Kind, settings: [nghttp2_settings_entry], install: (OpaquePointer) -> Void) throws(NGHTTP2Error) {
+    init(
+        kind: Kind, settings: [nghttp2_settings_entry], connectionWindowBytes: Int = connectionWindowBytes,
+        install: (OpaquePointer) -> Void
+    ) throws(NGHTTP2Error) {
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { throw .noMemory }
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -62,10 +66,10 @@ struct NGHTTP2SessionHandle: ~Copyable {
         var result = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), &entries, entries.count)
         if result == 0 {
             // A large connection window lets the bodies of many streams arrive without waiting on
-            // WINDOW_UPDATE round trips; each stream's window (and, on a server, the body limit)
-            // still caps what one stream may send.
+            // WINDOW_UPDATE round trips; each stream's window (and, on a server, the body limit
+            // and the connection's body budget) still caps what is kept.
             result = nghttp2_session_set_local_window_size(
-                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(Self.connectionWindowBytes))
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, Int32(clamping: connectionWindowBytes))
         }
         guard result == 0 else {
             nghttp2_session_del(session)

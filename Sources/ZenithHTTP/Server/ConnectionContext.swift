@@ -38,7 +38,8 @@ struct ConnectionContext {
             limits: .init(
                 maxBodyBytes: self.configuration.maxBodyBytes,
                 maxHeaderListBytes: self.configuration.maxHeaderListBytes,
-                maxConcurrentStreams: self.configuration.maxConcurrentStreams),
+                maxConcurrentStreams: self.configuration.maxConcurrentStreams,
+                maxConnectionBodyBytes: self.configuration.maxConnectionBodyBytes),
             logger: self.logger)
         if let upgrade {
             try session.upgrade(settings: upgrade.settings, isHead: upgrade.isHead)

@@ -8,6 +8,8 @@ enum TransportRejection: Sendable, Hashable {
     case malformed
     /// The HTTP/1.1 request is malformed in the way `detail` says: 400.
     case malformedBecause(String)
+    /// The HTTP/2 connection's unfinished request bodies together would pass the limit: 429.
+    case connectionBodiesTooLarge(limit: Int)
     /// The request's `Transfer-Encoding` applies a coding other than (only) `chunked`: 501, as
     /// RFC 9112 §6.1 asks of a server that does not understand a transfer coding.
     case unsupportedTransferEncoding(String)
@@ -18,6 +20,7 @@ enum TransportRejection: Sendable, Hashable {
         case .headerListTooLarge: 431
         case .malformed, .malformedBecause: 400
         case .unsupportedTransferEncoding: 501
+        case .connectionBodiesTooLarge: 429
         }
     }
 
@@ -27,6 +30,8 @@ enum TransportRejection: Sendable, Hashable {
         case .headerListTooLarge(let limit): "request header list exceeds the limit of \(limit) bytes"
         case .malformed: "malformed HTTP request"
         case .malformedBecause(let detail): "malformed HTTP request: \(detail)"
+        case .connectionBodiesTooLarge(let limit):
+            "the unfinished request bodies on this connection exceed the limit of \(limit) bytes; send fewer at once"
         case .unsupportedTransferEncoding(let value):
             "Transfer-Encoding '\(value.prefix(60))' is not supported; send the body as is or chunked"
         }
