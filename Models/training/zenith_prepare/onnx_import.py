@@ -127,7 +127,13 @@ class _Importer:
     def _load_inputs(self):
         inits = {t.name for t in self.g.initializer}
         for t in self.g.initializer:
-            self.values[t.name] = _np(numpy_helper.to_array(t))
+            try:
+                self.values[t.name] = _np(numpy_helper.to_array(t))
+            except _Refusal as e:
+                raise UnsupportedModelError(f"initializer '{t.name}': {e}") from None
+            except Exception as e:  # a malformed TensorProto (data that does not fill its dims, ...)
+                raise UnsupportedModelError(
+                    f"initializer '{t.name}' cannot be read: {type(e).__name__}: {e}") from None
         real = [i for i in self.g.input if i.name not in inits]
         if len(real) != 1:
             raise UnsupportedModelError(
