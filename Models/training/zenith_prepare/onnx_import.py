@@ -142,7 +142,7 @@ class _Importer:
         tt = inp.type.tensor_type
         if tt.elem_type != onnx.TensorProto.FLOAT:
             raise UnsupportedModelError(f"input '{inp.name}' must be float32 "
-                                        f"(it is {onnx.TensorProto.DataType.Name(tt.elem_type)})")
+                                        f"(it is {_dtype_name(tt.elem_type)})")
         dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
         if len(dims) not in (2, 4) or any(d is None or d < 1 for d in dims[1:]):
             raise UnsupportedModelError(
@@ -700,6 +700,14 @@ def _bypass(n, p, producer):
 
 
 # -- numpy folding -------------------------------------------------------------------------------
+
+def _dtype_name(elem_type):
+    """The name of an ONNX data type; a number no ONNX version defines is shown as such."""
+    try:
+        return onnx.TensorProto.DataType.Name(elem_type)
+    except ValueError:
+        return f"undefined data type {elem_type}"
+
 
 def _np(v):
     v = np.asarray(v)
