@@ -79,7 +79,20 @@ def import_onnx(source):
             model = onnx.load(str(source))
     except Exception as e:  # a corrupt or unreadable file is the user's input, not our bug
         raise UnsupportedModelError(f"cannot read the ONNX model: {e}") from None
+    _check_text(model.graph, "graph")
     return _Importer(model).run()
+
+
+def _check_text(message, path):
+    """Refuses a string field that is not UTF-8: protobuf hands such a field over as bytes,
+    which every name and message below takes to be str."""
+    for field, value in message.ListFields():
+        items = list(value) if field.is_repeated else [value]
+        if field.type == field.TYPE_MESSAGE:
+            for i, item in enumerate(items):
+                _check_text(item, f"{path}.{field.name}[{i}]" if field.is_repeated else f"{path}.{field.name}")
+        elif field.type == field.TYPE_STRING and any(isinstance(v, bytes) for v in items):
+            raise UnsupportedModelError(f"{path}.{field.name} is not UTF-8 text")
 
 
 def _supported():
