@@ -9,16 +9,21 @@
 #   scripts/fuzz.sh ci [SECONDS]               build, then every target for SECONDS (default 20):
 #                                              the committed corpus first, so a regression fails
 #   scripts/fuzz.sh replay                     the committed corpus through a normal debug build
+#   ZENITH_FUZZ_ASAN=1 scripts/fuzz.sh ...      the same with AddressSanitizer (.build-fuzz-asan)
 #
 # A run starts from Tests/Fuzz/corpus/TARGET (seeds and regression cases, read-only) plus
-# .build-fuzz/corpus/TARGET, where it keeps what it finds, with Tests/Fuzz/dictionaries/TARGET.dict; a crashing input is written to
-# .build-fuzz/artifacts/TARGET/ and the run exits non-zero. Keep a fixed crash as
-# Tests/Fuzz/corpus/TARGET/regression-<what>.
+# .build-fuzz/corpus/TARGET, where it keeps what it finds, with the tokens of
+# Tests/Fuzz/dictionaries/TARGET.dict; a crashing input is written to .build-fuzz/artifacts/TARGET/
+# and the run exits non-zero. Keep a fixed crash as Tests/Fuzz/corpus/TARGET/regression-<what>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 targets=(request connection safetensors model-config onnx-import)
+work=.build-fuzz  # corpus and artifacts, whichever build runs
 scratch=.build-fuzz
+# ZENITH_FUZZ_ASAN=1: the same with AddressSanitizer (its own build folder; about 2x slower),
+# for the raw loads in the code under test and the C libraries' use of Swift's buffers.
+asan=${ZENITH_FUZZ_ASAN:-0}
 # Coverage instrumentation of every Swift module (the frontend's -sanitize=fuzzer) without the
 # driver's libFuzzer `main`, which would clash with SwiftPM's entry point for executables:
 # zenith-fuzz calls LLVMFuzzerRunDriver itself, from the archive without main.
@@ -28,6 +33,10 @@ swift_flags=(
     -Xswiftc -Xfrontend -Xswiftc -sanitize=fuzzer -Xswiftc -DZENITH_FUZZ
     -Xlinker "$fuzzer_lib" -Xlinker -lstdc++
 )
+if [ "$asan" = 1 ]; then
+    scratch=.build-fuzz-asan
+    swift_flags+=(-Xswiftc -sanitize=address)
+fi
 # The importer needs the model-preparation environment (.venv-train: onnx, numpy, torch);
 # .venv-fuzz adds atheris on top of it.
 train_venv=${ZENITH_TRAIN_VENV:-.venv-train}
@@ -52,14 +61,14 @@ python_env() {
 run() {  # run TARGET SECONDS [libFuzzer options...]
     local target=$1 seconds=$2
     shift 2
-    mkdir -p "$scratch/corpus/$target" "$scratch/artifacts/$target"
+    mkdir -p "$work/corpus/$target" "$work/artifacts/$target"
     local options=(
-        "-max_total_time=$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-        "-artifact_prefix=$scratch/artifacts/$target/"
+        "-max_total_time=$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -detect_leaks=0
+        "-artifact_prefix=$work/artifacts/$target/"
     )
     # Tokens of the format (keys, header names, frame headers), which mutations rarely spell.
     [ -f "Tests/Fuzz/dictionaries/$target.dict" ] && options+=("-dict=Tests/Fuzz/dictionaries/$target.dict")
-    options+=("$@" "$scratch/corpus/$target" "Tests/Fuzz/corpus/$target")
+    options+=("$@" "$work/corpus/$target" "Tests/Fuzz/corpus/$target")
     echo "== fuzz $target for ${seconds}s"
     if [ "$target" = onnx-import ]; then
         .venv-fuzz/bin/python Tests/Fuzz/onnx_import_fuzz.py "${options[@]}"
