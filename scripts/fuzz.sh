@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(request connection safetensors model-config onnx-import)
+targets=(request connection safetensors model-config model onnx-import)
 work=.build-fuzz  # corpus and artifacts, whichever build runs
 scratch=.build-fuzz
 # ZENITH_FUZZ_ASAN=1: the same with AddressSanitizer (its own build folder; about 2x slower),

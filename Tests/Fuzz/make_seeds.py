@@ -10,6 +10,7 @@ libFuzzer starts from the paths a real client or model takes. Run from anywhere;
 seed-* files and leaves every other file (regressions, saved finds) alone.
 """
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -127,6 +128,50 @@ def safetensors_seeds():
         "scale": ("F64", [1], struct.pack("<d", 2.0)), "empty": ("F32", [0, 4], b"")}))
 
 
+# -- model: config length (4 bytes LE), config.json, model.safetensors --------------------------
+def model_seeds():
+    def f32(count, value):
+        return struct.pack(f"<{count}f", *([value] * count))
+
+    def seed(name, nodes, input_dims, tensors, plans=None, branches=None):
+        config = compact({
+            "name": name, "version": 1, "max_batch_size": 4,
+            "inputs": [{"name": "input", "datatype": "FP32", "dims": input_dims}],
+            "outputs": [{"name": "logits", "datatype": "FP32", "dims": [3]}],
+            "graph": {"input": "input", "output": "logits", "nodes": nodes, "branches": branches or []},
+            "plans": [{"name": "dense"}] + (plans or [])}).encode()
+        weights = safetensors({k: ("F32", shape, f32(math.prod(shape), 0.1)) for k, shape in tensors.items()})
+        write("model", name, struct.pack("<I", len(config)) + config + weights)
+
+    seed("conv", [
+        {"name": "a", "op": "conv", "inputs": ["input"], "output": "a", "pads": [1, 1, 1, 1], "activation": "relu"},
+        {"name": "b", "op": "conv", "inputs": ["a"], "output": "b", "stride": [2, 2], "dilation": [1, 1]},
+        {"name": "p", "op": "maxpool", "inputs": ["b"], "output": "p", "kernel": [2, 2]},
+        {"name": "g", "op": "global_avgpool", "inputs": ["p"], "output": "g"},
+        {"name": "f", "op": "flatten", "inputs": ["g"], "output": "f"},
+        {"name": "fc", "op": "gemm", "inputs": ["f"], "output": "logits"},
+    ], [2, 6, 6], {"a.weight": [2, 2, 3, 3], "a.bias": [2], "b.weight": [4, 2, 3, 3], "b.bias": [4],
+                   "fc.weight": [3, 4], "fc.bias": [3]})
+    seed("residual-exit", [
+        {"name": "a", "op": "conv", "inputs": ["input"], "output": "a", "pads": [1, 1, 1, 1], "groups": 2},
+        {"name": "s", "op": "add", "inputs": ["a", "input"], "output": "s", "activation": "relu"},
+        {"name": "g", "op": "avgpool", "inputs": ["s"], "output": "g", "kernel": [4, 4]},
+        {"name": "f", "op": "flatten", "inputs": ["g"], "output": "f"},
+        {"name": "fc", "op": "gemm", "inputs": ["f"], "output": "logits"},
+    ], [2, 4, 4], {"a.weight": [2, 1, 3, 3], "a.bias": [2], "fc.weight": [3, 2], "fc.bias": [3],
+                   "h.weight": [3, 2], "h.bias": [3]},
+        plans=[{"name": "early", "exits": {"early": 0}}],
+        branches=[{"name": "early", "at": "input", "output": "early_logits", "nodes": [
+            {"name": "hp", "op": "global_avgpool", "inputs": ["input"], "output": "hp"},
+            {"name": "hf", "op": "flatten", "inputs": ["hp"], "output": "hf"},
+            {"name": "h", "op": "gemm", "inputs": ["hf"], "output": "early_logits"}]}])
+    seed("mlp-keep", [
+        {"name": "h", "op": "gemm", "inputs": ["input"], "output": "h", "activation": "relu"},
+        {"name": "fc", "op": "gemm", "inputs": ["h"], "output": "logits"},
+    ], [5], {"h.weight": [8, 5], "h.bias": [8], "fc.weight": [3, 8], "fc.bias": [3]},
+        plans=[{"name": "keep-50", "width": {"h": {"keep": 4}}}])
+
+
 # -- model-config: the committed models' configs -----------------------------------------------
 def model_config_seeds():
     for config in sorted(ROOT.glob("Models/*/config.json")):
@@ -223,4 +268,5 @@ if __name__ == "__main__":
     request_seeds()
     connection_seeds()
     safetensors_seeds()
+    model_seeds()
     model_config_seeds()

@@ -14,7 +14,7 @@ protocol FuzzTarget {
 
 enum FuzzTargets {
     static var all: [any FuzzTarget.Type] {
-        [RequestTarget.self, ConnectionTarget.self, SafeTensorsTarget.self, ModelConfigTarget.self]
+        [RequestTarget.self, ConnectionTarget.self, SafeTensorsTarget.self, ModelConfigTarget.self, ModelTarget.self]
     }
 
     static func named(_ name: String) -> (any FuzzTarget.Type)? {
