@@ -87,12 +87,13 @@ def _check_text(message, path):
     """Refuses a string field that is not UTF-8: protobuf hands such a field over as bytes,
     which every name and message below takes to be str."""
     for field, value in message.ListFields():
-        items = list(value) if field.is_repeated else [value]
+        # Only messages and strings are visited: a tensor's repeated numbers can be millions long.
         if field.type == field.TYPE_MESSAGE:
-            for i, item in enumerate(items):
+            for i, item in enumerate(value if field.is_repeated else [value]):
                 _check_text(item, f"{path}.{field.name}[{i}]" if field.is_repeated else f"{path}.{field.name}")
-        elif field.type == field.TYPE_STRING and any(isinstance(v, bytes) for v in items):
-            raise UnsupportedModelError(f"{path}.{field.name} is not UTF-8 text")
+        elif field.type == field.TYPE_STRING:
+            if any(isinstance(v, bytes) for v in (value if field.is_repeated else [value])):
+                raise UnsupportedModelError(f"{path}.{field.name} is not UTF-8 text")
 
 
 def _supported():
