@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of Zenith's input parsers (docs/FUZZING.md): libFuzzer over the Swift
-# targets of Tests/Fuzz/zenith-fuzz (request, connection, safetensors, model-config) and atheris
-# over the ONNX importer (onnx-import).
+# targets of Tests/Fuzz/zenith-fuzz (request, connection, safetensors, model-config, model) and
+# atheris over the ONNX importer (onnx-import).
 #
 #   scripts/fuzz.sh build                      the fuzzer build of zenith-fuzz (.build-fuzz)
 #   scripts/fuzz.sh run TARGET [SECONDS] [libFuzzer options...]
