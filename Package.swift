@@ -118,6 +118,19 @@ let package = Package(
             ],
             path: "LoadTests/Sources/zenith-load"),
 
+        // Fuzz targets (Tests/Fuzz/README.md): a normal build replays the regression corpus; the
+        // fuzzer build of scripts/fuzz.sh links libFuzzer's driver, declared by CLibFuzzer.
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "zenith-fuzz",
+            dependencies: [
+                "CLibFuzzer", "ZenithCore", "ZenithExecutor", "ZenithHTTP", "ZenithJSON", "ZenithServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/zenith-fuzz"),
+
         // Helpers shared by test targets (running external clients such as curl and nghttp).
         .target(
             name: "ZenithTestSupport", dependencies: ["ZenithHTTP", .product(name: "Logging", package: "swift-log")],

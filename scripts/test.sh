@@ -3,7 +3,7 @@
 # (swift-testing), the protocol test with a real client (Python tritonclient against
 # `zenith serve`), the model-preparation tests (ONNX import and refusals, the PyTorch reference
 # of every plan kind, torchvision architectures against ONNX Runtime), then `zenith eval` on the
-# real Fashion-MNIST test set for every model.
+# real Fashion-MNIST test set for every model, and a bounded fuzzing run of every parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,10 @@ scripts/setup.sh --python
 
 scripts/setup.sh --train
 ZENITH_SLOW_TESTS=1 .venv-train/bin/python -m pytest -p no:cacheprovider Models/training/tests -q
+
+# Fuzzing, bounded (docs/FUZZING.md): the fuzzer build, then every target from its committed
+# corpus (a regression case that crashes again fails here) for 20 s.
+scripts/fuzz.sh ci 20
 
 # Every committed model was prepared from Fashion-MNIST's .npz (Models/training/fashion_npz.py).
 mkdir -p .build/reports .build/data

@@ -80,8 +80,11 @@ struct GraphBuilder {
             let groups = spec.groups
             guard x.channels % groups == 0 else { throw fail("\(x.channels) input channels do not divide into \(groups) groups") }
             let weightName = node.name + ".weight"
+            // The kernel is bounded like the config's geometry: an empty weight (0 output
+            // channels) holds no bytes whatever kernel its shape claims.
+            let kernelSizes = 1...ConfigReader.maxGeometry
             guard let entry = weights.entries[weightName], entry.shape.count == 4, entry.shape[1] == x.channels / groups,
-                entry.shape[0] % groups == 0
+                entry.shape[0] % groups == 0, kernelSizes.contains(entry.shape[2]), kernelSizes.contains(entry.shape[3])
             else {
                 let found = weights.entries[weightName].map { "\($0.shape)" } ?? "missing"
                 throw ModelLoadError(

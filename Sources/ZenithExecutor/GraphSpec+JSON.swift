@@ -50,7 +50,9 @@ extension NodeSpec {
             op = opName == "maxpool" ? .maxPool(pool) : .averagePool(pool)
         case "global_avgpool": op = .globalAveragePool
         case "flatten": op = .flatten
-        case "reshape": op = .reshape(try reader.array("shape") { r throws(ModelLoadError) in try r.intValue(min: 1) })
+        case "reshape":
+            op = .reshape(
+                try reader.array("shape") { r throws(ModelLoadError) in try r.intValue(min: 1, max: ConfigReader.maxDimension) })
         case "softmax": op = .softmax
         default:
             guard let f = ActivationFunction(rawValue: opName) else {
@@ -72,8 +74,8 @@ extension ConfigReader {
             return Pair(value, value)
         }
         guard let items = c.value.arrayValue, items.count == 2 else { throw c.error("must be [height, width]") }
-        let h = try ConfigReader(value: items[0], path: c.path + "[0]", file: file).intValue(min: min)
-        let w = try ConfigReader(value: items[1], path: c.path + "[1]", file: file).intValue(min: min)
+        let h = try ConfigReader(value: items[0], path: c.path + "[0]", file: file).intValue(min: min, max: Self.maxGeometry)
+        let w = try ConfigReader(value: items[1], path: c.path + "[1]", file: file).intValue(min: min, max: Self.maxGeometry)
         return Pair(h, w)
     }
 
@@ -83,7 +85,7 @@ extension ConfigReader {
         guard let items = c.value.arrayValue, items.count == 4 else { throw c.error("must be [top, left, bottom, right]") }
         var p: [Int] = []
         for (i, item) in items.enumerated() {
-            p.append(try ConfigReader(value: item, path: "\(c.path)[\(i)]", file: file).intValue(min: 0))
+            p.append(try ConfigReader(value: item, path: "\(c.path)[\(i)]", file: file).intValue(min: 0, max: Self.maxGeometry))
         }
         return Padding(top: p[0], left: p[1], bottom: p[2], right: p[3])
     }

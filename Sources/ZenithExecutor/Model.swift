@@ -55,7 +55,7 @@ public final class Model: Sendable {
         try self.init(config: config, labels: labels, weights: weights, directory: directory)
     }
 
-    init(config: ModelConfig, labels: [String], weights: SafeTensors, directory: String) throws(ModelLoadError) {
+    package init(config: ModelConfig, labels: [String], weights: SafeTensors, directory: String) throws(ModelLoadError) {
         let configFile = directory + "/config.json"
         func configError(_ reason: String) -> ModelLoadError { ModelLoadError(file: configFile, reason: reason) }
 

@@ -73,9 +73,17 @@ extension TensorSpec {
         guard let datatype = DataType(rawValue: typeName) else {
             throw reader.child("datatype", or: reader).error("unknown datatype \(typeName)")
         }
-        self.init(
-            name: try reader.string("name"), datatype: datatype,
-            dims: try reader.array("dims") { r throws(ModelLoadError) in try r.intValue(min: 1) })
+        let dims = try reader.array("dims") { r throws(ModelLoadError) in
+            try r.intValue(min: 1, max: ConfigReader.maxDimension)
+        }
+        var elements = 1
+        for dim in dims {
+            elements *= dim  // at most 2^28 × 2^24 before the check: no overflow
+            guard elements <= ConfigReader.maxElements else {
+                throw reader.child("dims", or: reader).error("describes more than \(ConfigReader.maxElements) elements")
+            }
+        }
+        self.init(name: try reader.string("name"), datatype: datatype, dims: dims)
     }
 }
 
@@ -168,6 +176,20 @@ struct ConfigReader {
         guard let i = value.intValue, i >= min else { throw error("must be an integer >= \(min)") }
         return i
     }
+
+    /// An integer in `min...max`; sizes are bounded so that the shape arithmetic of a graph
+    /// built from them cannot overflow `Int` (and trap) whatever a config says.
+    func intValue(min: Int, max: Int) throws(ModelLoadError) -> Int {
+        guard let i = value.intValue, i >= min, i <= max else { throw error("must be an integer in \(min)...\(max)") }
+        return i
+    }
+
+    /// The largest tensor dimension a config may give, and the largest element count of one
+    /// sample of an input or output: far beyond the models Zenith serves.
+    static let maxDimension = 1 << 24
+    static let maxElements = 1 << 28
+    /// The largest kernel, stride, dilation or padding along one axis.
+    static let maxGeometry = 1 << 12
 
     func string(_ key: String) throws(ModelLoadError) -> String { try child(key).stringValue() }
     func int(_ key: String, min: Int) throws(ModelLoadError) -> Int { try child(key).intValue(min: min) }

@@ -88,11 +88,12 @@ public struct SafeTensors: Sendable {
             guard offsets[1] <= dataSize else {
                 throw fail("tensor '\(name)' needs data bytes \(offsets[0])..<\(offsets[1]) but the file holds \(dataSize) (truncated?)")
             }
-            let (elements, overflow) = shape.reduce((1, false)) { acc, d in
+            // The byte count, not only the element count, can overflow: start from the dtype's size.
+            let (byteCount, overflow) = shape.reduce((dtype.byteSize, false)) { acc, d in
                 let (product, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (product, acc.1 || o)
             }
-            guard !overflow, elements * dtype.byteSize == offsets[1] - offsets[0] else {
+            guard !overflow, byteCount == offsets[1] - offsets[0] else {
                 throw fail("tensor '\(name)' has shape \(shape) (\(dtypeName)) but \(offsets[1] - offsets[0]) bytes of data")
             }
             entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])

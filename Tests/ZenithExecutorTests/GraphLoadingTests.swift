@@ -89,6 +89,36 @@ import ZenithJSON
         #expect(try reason(Self.graph(nodes: nodes))?.contains("graph.output 'logits' has shape [100], expected [10] logits") == true)
     }
 
+    /// Sizes a config gives are bounded, so that the shape arithmetic of the graph cannot
+    /// overflow; pads or a dilation of 2^62 used to trap the loader (found with the model-config
+    /// fuzz target's dictionary values; Tests/Fuzz/corpus/model-config/regression-*).
+    @Test func sizesBeyondAnyNetworkAreRefusedBeforeTheyOverflow() throws {
+        let huge: JSONValue = 4_611_686_018_427_387_904
+        var nodes = [JSONValue]()
+        nodes = [["name": "a", "op": "conv", "inputs": ["input"], "output": "logits", "pads": [0, 0, huge, huge]]]
+        #expect(try reason(Self.graph(nodes: nodes))?.contains("pads[2]: must be an integer in 0...4096") == true)
+        nodes = [["name": "a", "op": "conv", "inputs": ["input"], "output": "logits", "dilation": [huge, 1]]]
+        #expect(try reason(Self.graph(nodes: nodes))?.contains("dilation[0]: must be an integer in 1...4096") == true)
+        var config = Self.graph().objectValue!
+        config["inputs"] = [["name": "input", "datatype": "FP32", "dims": [1_048_576, 1_048_576, 1_048_576]]]
+        #expect(try reason(.object(config))?.contains("describes more than 268435456 elements") == true)
+    }
+
+    /// An empty conv weight may claim any kernel size (0 output channels hold no bytes); a kernel
+    /// of 2^62, dilated, used to overflow the output size arithmetic and trap.
+    @Test func aConvWeightWithAnImpossibleKernelIsRefused() throws {
+        let empty = Self.tensors.map { $0.0 == "a.weight" ? ("a.weight", [0, 4, 1 << 62, 1], []) : $0 }
+        let nodes: [JSONValue] = [
+            ["name": "a", "op": "conv", "inputs": ["input"], "output": "a", "dilation": [4, 4]],
+            ["name": "pool", "op": "global_avgpool", "inputs": ["a"], "output": "pool"],
+            ["name": "flat", "op": "flatten", "inputs": ["pool"], "output": "flat"],
+            ["name": "fc", "op": "gemm", "inputs": ["flat"], "output": "logits"],
+        ]
+        #expect(
+            try reason(Self.graph(nodes: nodes), tensors: empty)?.contains("tensor 'a.weight' should be [out, 4, kh, kw]")
+                == true)
+    }
+
     @Test func weightsThatDoNotFitAreNamed() throws {
         let wrong = Self.tensors.map { $0.0 == "b.weight" ? ("b.weight", [4, 2, 3, 3], [Float](repeating: 0, count: 72)) : $0 }
         #expect(try reason(Self.graph(), tensors: wrong)?.contains("tensor 'b.weight' should be [out, 4, kh, kw], found [4, 2, 3, 3]") == true)

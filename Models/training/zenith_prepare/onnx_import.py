@@ -79,7 +79,21 @@ def import_onnx(source):
             model = onnx.load(str(source))
     except Exception as e:  # a corrupt or unreadable file is the user's input, not our bug
         raise UnsupportedModelError(f"cannot read the ONNX model: {e}") from None
+    _check_text(model.graph, "graph")
     return _Importer(model).run()
+
+
+def _check_text(message, path):
+    """Refuses a string field that is not UTF-8: protobuf hands such a field over as bytes,
+    which every name and message below takes to be str."""
+    for field, value in message.ListFields():
+        # Only messages and strings are visited: a tensor's repeated numbers can be millions long.
+        if field.type == field.TYPE_MESSAGE:
+            for i, item in enumerate(value if field.is_repeated else [value]):
+                _check_text(item, f"{path}.{field.name}[{i}]" if field.is_repeated else f"{path}.{field.name}")
+        elif field.type == field.TYPE_STRING:
+            if any(isinstance(v, bytes) for v in (value if field.is_repeated else [value])):
+                raise UnsupportedModelError(f"{path}.{field.name} is not UTF-8 text")
 
 
 def _supported():
@@ -127,7 +141,13 @@ class _Importer:
     def _load_inputs(self):
         inits = {t.name for t in self.g.initializer}
         for t in self.g.initializer:
-            self.values[t.name] = _np(numpy_helper.to_array(t))
+            try:
+                self.values[t.name] = _np(numpy_helper.to_array(t))
+            except _Refusal as e:
+                raise UnsupportedModelError(f"initializer '{t.name}': {e}") from None
+            except Exception as e:  # a malformed TensorProto (data that does not fill its dims, ...)
+                raise UnsupportedModelError(
+                    f"initializer '{t.name}' cannot be read: {type(e).__name__}: {e}") from None
         real = [i for i in self.g.input if i.name not in inits]
         if len(real) != 1:
             raise UnsupportedModelError(
@@ -136,7 +156,7 @@ class _Importer:
         tt = inp.type.tensor_type
         if tt.elem_type != onnx.TensorProto.FLOAT:
             raise UnsupportedModelError(f"input '{inp.name}' must be float32 "
-                                        f"(it is {onnx.TensorProto.DataType.Name(tt.elem_type)})")
+                                        f"(it is {_dtype_name(tt.elem_type)})")
         dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
         if len(dims) not in (2, 4) or any(d is None or d < 1 for d in dims[1:]):
             raise UnsupportedModelError(
@@ -694,6 +714,14 @@ def _bypass(n, p, producer):
 
 
 # -- numpy folding -------------------------------------------------------------------------------
+
+def _dtype_name(elem_type):
+    """The name of an ONNX data type; a number no ONNX version defines is shown as such."""
+    try:
+        return onnx.TensorProto.DataType.Name(elem_type)
+    except ValueError:
+        return f"undefined data type {elem_type}"
+
 
 def _np(v):
     v = np.asarray(v)

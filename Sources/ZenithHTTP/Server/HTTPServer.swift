@@ -1,5 +1,5 @@
 public import Logging
-import NIOCore
+package import NIOCore
 import NIOPosix
 public import ServiceLifecycle
 import Synchronization
@@ -199,16 +199,30 @@ public final class HTTPServer: Service, Sendable {
                         guard let ip = address.ipAddress, let port = address.port else { return nil }
                         return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
                     }
-                    let connection = ConnectionContext(
-                        configuration: configuration,
-                        runner: HandlerRunner(
-                            handler: handler, executor: EventLoopTaskExecutor(eventLoop: channel.eventLoop),
-                            logger: logger),
-                        remoteAddress: remoteAddress, logger: logger)
                     try channel.pipeline.syncOperations.addHandlers(
                         IdleStateHandler(allTimeout: idleTimeout),
-                        ProtocolSniffingHandler(connection: connection))
+                        Self.connectionHandler(
+                            configuration: configuration, handler: handler, remoteAddress: remoteAddress,
+                            eventLoop: channel.eventLoop, logger: logger))
                 }
             }
+    }
+}
+
+extension HTTPServer {
+    /// The first handler of an accepted connection: it picks HTTP/1.1 or HTTP/2 from the first
+    /// bytes and installs that protocol's handlers, which hand complete requests to `handler`.
+    ///
+    /// `run()` puts it behind an idle timeout on every socket; the fuzz target drives it on an
+    /// in-memory channel, so that it tests the same pipeline a client reaches.
+    package static func connectionHandler(
+        configuration: HTTPServerConfiguration, handler: any HTTPHandler, remoteAddress: String?,
+        eventLoop: any EventLoop, logger: Logger
+    ) -> any ChannelHandler {
+        let connection = ConnectionContext(
+            configuration: configuration,
+            runner: HandlerRunner(handler: handler, executor: EventLoopTaskExecutor(eventLoop: eventLoop), logger: logger),
+            remoteAddress: remoteAddress, logger: logger)
+        return ProtocolSniffingHandler(connection: connection)
     }
 }
