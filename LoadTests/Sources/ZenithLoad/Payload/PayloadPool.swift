@@ -141,7 +141,13 @@ public struct PayloadPool: Sendable {
         input.shape = shape.map(Int64.init)
         message.inputs = [input]
         var raw = Data(capacity: pixels.count * 4)
-        for value in pixels { withUnsafeBytes(of: value.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
+        for value in pixels {
+            let bits = value.bitPattern
+            raw.append(contentsOf: [
+                UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24),
+            ])
+        }
         message.rawInputContents = [raw]
         let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
         return HTTPRequest(
