@@ -90,8 +90,8 @@ import ZenithJSON
     }
 
     /// Sizes a config gives are bounded, so that the shape arithmetic of the graph cannot
-    /// overflow; pads or a dilation of 2^62 used to trap the loader (found with the model-config
-    /// fuzz target's dictionary values; Tests/Fuzz/corpus/model-config/regression-*).
+    /// overflow: unbounded, pads or a dilation of 2^62 trap the loader (the model-config fuzz
+    /// target's regression cases: Tests/Fuzz/corpus/model-config/regression-*).
     @Test func sizesBeyondAnyNetworkAreRefusedBeforeTheyOverflow() throws {
         let huge: JSONValue = 4_611_686_018_427_387_904
         var nodes = [JSONValue]()
@@ -105,7 +105,7 @@ import ZenithJSON
     }
 
     /// An empty conv weight may claim any kernel size (0 output channels hold no bytes); a kernel
-    /// of 2^62, dilated, used to overflow the output size arithmetic and trap.
+    /// of 2^62, dilated, would overflow the output size arithmetic and trap.
     @Test func aConvWeightWithAnImpossibleKernelIsRefused() throws {
         let empty = Self.tensors.map { $0.0 == "a.weight" ? ("a.weight", [0, 4, 1 << 62, 1], []) : $0 }
         let nodes: [JSONValue] = [

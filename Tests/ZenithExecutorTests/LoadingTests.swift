@@ -72,8 +72,8 @@ import ZenithJSON
     }
 
     /// A shape whose element count fits in an Int but whose byte count does not (2^61 F32
-    /// elements) is refused; the multiplication used to trap (found while writing the
-    /// safetensors fuzz target; Tests/Fuzz/corpus/safetensors/regression-byte-count-overflow).
+    /// elements) is refused rather than trapping in the multiplication (the safetensors fuzz
+    /// target's Tests/Fuzz/corpus/safetensors/regression-byte-count-overflow).
     @Test func aShapeWhoseByteCountOverflowsIsAnError() throws {
         let header = Array(#"{"t":{"dtype":"F32","shape":[2305843009213693952],"data_offsets":[0,0]}}"#.utf8)
         let bytes = (0..<8).map { UInt8(truncatingIfNeeded: header.count >> (8 * $0)) } + header
