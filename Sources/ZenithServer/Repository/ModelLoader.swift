@@ -31,8 +31,21 @@ struct ModelLoader {
             )
         }
         let logger = options.logger
-        let staticPlan = options.staticPlans[name]
-        let mode = staticPlan == nil ? options.mode : .staticPlan
+        let mode: SchedulingMode
+        // A fixed-plan mode serves one plan; the controller needs only that one then. A static
+        // plan is checked before anything is measured for the model.
+        let plans: [Int]
+        if let staticPlan = options.staticPlans[name] {
+            guard let index = model.planNames.firstIndex(of: staticPlan), index > 0 else {
+                throw Failure(
+                    description: "--static-plan \(name)=\(staticPlan): the model's non-dense plans are "
+                        + model.planNames.dropFirst().joined(separator: ", ") + " (dense is --dense-only)")
+            }
+            (mode, plans) = (.staticPlan, [index])
+        } else {
+            mode = options.mode
+            plans = mode == .denseOnly ? [0] : Array(model.planNames.indices)
+        }
         // Accuracy travels with the model (`<model>/<version>/accuracy.json`: the store of the
         // model's folder, entry `<version>`); latency is this machine's (Profiles/), else the one
         // measured where the model was prepared, else the warm-up's.
@@ -42,19 +55,6 @@ struct ModelLoader {
         let accuracy = try folder.accuracy(model: version) ?? store.accuracy(model: name) ?? measureAccuracy(model)
         let profiled = try store.latencyMicros(model: name) ?? folder.latencyMicros(model: version)
 
-        // A fixed-plan mode serves one plan; the controller needs only that one then.
-        let plans: [Int]
-        switch mode {
-        case .controller: plans = Array(model.planNames.indices)
-        case .denseOnly: plans = [0]
-        case .staticPlan:
-            guard let index = model.planNames.firstIndex(of: staticPlan!), index > 0 else {
-                throw Failure(
-                    description: "--static-plan \(name)=\(staticPlan!): the model's non-dense plans are "
-                        + model.planNames.dropFirst().joined(separator: ", ") + " (dense is --dense-only)")
-            }
-            plans = [index]
-        }
         let maxBatch = model.config.batching.maxBatchSize
         // Without a latency profile the warm-up is the prior, so it takes a middle point too.
         let batches = profiled == nil ? [1, max(1, maxBatch / 4), maxBatch] : [1, maxBatch]
