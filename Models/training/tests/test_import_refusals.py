@@ -101,3 +101,22 @@ def test_model_level_refusals():
         import_onnx(make_model([helper.make_node("Relu", ["x"], ["y"], name="r")], (3, 4, 4)))
     with pytest.raises(UnsupportedModelError, match="cannot read the ONNX model"):
         import_onnx(b"not an onnx file")
+
+
+@pytest.mark.parametrize("node,inits", [
+    (helper.make_node("ConstantOfShape", ["s"], ["c"], name="fold"), {"s": np.array([1 << 20, 1 << 20], np.int64)}),
+    (helper.make_node("Expand", ["one", "s"], ["c"], name="fold"),
+     {"one": np.ones(1, np.float32), "s": np.array([1 << 13, 1 << 13], np.int64)}),
+    (helper.make_node("Range", ["lo", "hi", "step"], ["c"], name="fold"),
+     {"lo": np.array(0, np.int64), "hi": np.array(1 << 40, np.int64), "step": np.array(1, np.int64)}),
+    (helper.make_node("Mul", ["col", "row"], ["c"], name="fold"),
+     {"col": rand(1 << 13, 1), "row": rand(1, 1 << 13)}),
+])
+def test_folding_that_would_create_gigabytes_is_refused(node, inits):
+    """A shape read from the file must not make the importer allocate it (the fuzzer found
+    ConstantOfShape asking for 1.2 G elements); folds stay within 2^24 elements beyond their
+    inputs."""
+    nodes = [node, helper.make_node("Flatten", ["x"], ["y"], name="flat")]
+    msg = refusal(nodes, (3,), inits)
+    assert_names(msg, "fold", node.op_type)
+    assert "would create" in msg

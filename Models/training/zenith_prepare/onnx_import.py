@@ -35,6 +35,9 @@ _FOLDABLE = {
 MIN_OPSET = 13
 # Marker for the (dynamic) batch dimension inside folded shape tensors.
 _BATCH = np.int64(-(2 ** 62))
+# The most elements a fold may create beyond its largest input: shape arithmetic and weight
+# preprocessing never need more, and a shape read from a hostile file must not allocate gigabytes.
+_MAX_CREATED_ELEMENTS = 1 << 24
 
 
 @dataclass
@@ -747,6 +750,7 @@ def _attrs(node):
 
 
 def _fold_op(op, x, a):
+    _check_fold_size(op, x, a)
     v = x[0]
     if op in ("Identity", "Cast"):
         if op == "Cast":
@@ -803,6 +807,52 @@ def _fold_op(op, x, a):
     if op == "Range":
         return np.arange(v, x[1], x[2])
     raise _Refusal("this op is only supported on constants")
+
+
+def _fold_result_elements(op, x, a):
+    """The element count `_fold_op` would produce, computed without producing it (None: no
+    larger than an input)."""
+    def count(dims):
+        dims = [int(d) for d in np.atleast_1d(dims)]
+        if any(d < 0 for d in dims):
+            raise _Refusal(f"{op} to the shape {dims}: a dimension is negative")
+        return int(np.prod(dims, dtype=object)) if dims else 1
+    arrays = [t for t in x if isinstance(t, np.ndarray)]
+    if op == "ConstantOfShape":
+        return count(x[0])
+    if op == "Expand":
+        shape = [int(d) for d in np.atleast_1d(x[1])]
+        if any(d < 0 for d in shape):
+            raise _Refusal(f"Expand to the shape {shape}: a dimension is negative")
+        rank = max(len(shape), x[0].ndim)
+        padded = [1] * (rank - x[0].ndim) + list(x[0].shape)
+        wanted = [1] * (rank - len(shape)) + shape
+        return count([max(p, w) for p, w in zip(padded, wanted)])
+    if op == "Range":
+        start, limit, delta = (float(np.asarray(t).reshape(-1)[0]) for t in x[:3])
+        if delta == 0 or not np.isfinite([start, limit, delta]).all():
+            raise _Refusal(f"Range({start}, {limit}, {delta}) has no finite length")
+        return max(0, int(np.ceil((limit - start) / delta)))
+    if op == "Concat":
+        return sum(int(np.atleast_1d(t).size) for t in arrays)
+    if op in ("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "Where", "Gather"):
+        try:
+            shapes = [t.shape for t in arrays]
+            if op == "Gather":
+                axis_len = x[0].shape[int(a.get("axis", 0)) % max(1, x[0].ndim)] if x[0].ndim else 1
+                return int(np.prod(x[1].shape, dtype=object)) * (x[0].size // max(1, axis_len))
+            return count(np.broadcast_shapes(*shapes))
+        except ValueError as e:
+            raise _Refusal(f"the inputs' shapes {[list(t.shape) for t in arrays]} do not broadcast: {e}")
+    return None
+
+
+def _check_fold_size(op, x, a):
+    elements = _fold_result_elements(op, x, a)
+    largest = max((t.size for t in x if isinstance(t, np.ndarray)), default=0)
+    if elements is not None and elements > max(_MAX_CREATED_ELEMENTS, largest):
+        raise _Refusal(f"folding this constant would create {elements} elements "
+                       f"(at most {_MAX_CREATED_ELEMENTS} beyond the inputs' size)")
 
 
 def _explicit_pads(a, hw, kernel, stride, dil):
