@@ -24,8 +24,6 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         var receivedNanos: UInt64
     }
 
-    /// How long a lingering close keeps discarding the peer's input before closing.
-    static let lingerTimeout = TimeAmount.seconds(2)
 
     private var state: HTTP1ConnectionStateMachine
     private var partial: PartialRequest?
@@ -317,12 +315,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 written.whenComplete { _ in context.close(promise: nil) }
             case .closeLingering:
                 self.lingering = true
-                written.whenComplete { _ in
-                    context.close(mode: .output, promise: nil)
-                    context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTimeout) {
-                        context.close(promise: nil)
-                    }
-                }
+                written.whenComplete { _ in LingeringClose.begin(context: context) }
             }
         }
         if flush.resumeReading {

@@ -145,15 +145,22 @@ final class HTTP2ConnectionHandler: NGHTTP2ChannelHandler, ResponseSink {
         }
     }
 
+    /// Sends what is written, then closes lingering (``LingeringClose``): a client that opened
+    /// streams before it saw our GOAWAY still gets the answers to the streams the GOAWAY kept.
     private func closeAfterPendingWrites(context: ChannelHandlerContext) {
         guard !self.isClosing else { return }
         self.isClosing = true
-        self.closeWhenWritten(context: context)
+        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
+            .assumeIsolated().whenComplete { _ in
+                LingeringClose.begin(context: context)
+                context.read()
+            }
     }
 
     func read(context: ChannelHandlerContext) {
-        // Reading more while output cannot leave would only make nghttp2 queue more replies.
-        if context.channel.isWritable {
+        // Reading more while output cannot leave would only make nghttp2 queue more replies;
+        // once closing, what arrives is dropped, and must be read for the lingering close.
+        if context.channel.isWritable || self.isClosing {
             context.read()
         } else {
             self.readHeld = true
