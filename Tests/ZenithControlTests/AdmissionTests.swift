@@ -17,6 +17,49 @@ import ZenithCore
         #expect(controller.queueDepth == 4)
     }
 
+    /// Dense takes 1 ms on average, but one batch in ten has taken 3 ms: two back-to-back
+    /// requests with 4 ms targets fit by the mean (2 ms) and not by the slow batches' time
+    /// (about 6 ms), so the second is refused instead of being admitted to arrive late.
+    @Test func admissionAllowsForTheSlowBatchesNotOnlyTheMean() throws {
+        var controller = makeController()
+        var now = ms(0)
+        for id in 0..<2_000 {
+            controller.admit(RequestID(UInt64(id)), latencyMs: 1000, accuracy: 0.92, at: now)
+            let batch = try controller.run(at: now)
+            let took = id % 10 == 0 ? 3.0 : 0.8   // mean 1.02 ms
+            now = now.advanced(by: nanos(ms: took))
+            controller.completed(batch.id, measuredNanos: nanos(ms: took), now: now)
+        }
+        #expect(controller.latency.overrun > 2)
+        #expect(abs(controller.latency.predictedMicros(plan: 0, batch: 1) - 1_000) < 150)
+        controller.admit(5_000, latencyMs: 4, accuracy: 0.9, at: now)
+        guard case .rejected(.sloInfeasible) = controller.submit(
+            id: 5_001, requested: RequestedSLO(latencyTargetMs: 4, accuracyTarget: 0.9), now: now)
+        else {
+            Issue.record("admitted behind a request whose batch may take 3 ms")
+            return
+        }
+    }
+
+    /// Requests have recently spent 3 ms around the compute (a busy frontend): a 10 ms request is
+    /// planned to finish by 7 ms, not by the 15% headroom's 8.5 ms; when the time around the
+    /// compute falls back under the headroom, the headroom rules again.
+    @Test func requestsArePlannedToLeaveTheTimeTheyRecentlySpentAroundTheCompute() throws {
+        var controller = Controller(
+            profile: Plans.profile(),
+            configuration: ControllerConfiguration(
+                workers: 1, maxBatchSize: 1, maxQueueDelayNanos: 0, deadlineHeadroom: 0.15),
+            policy: SLOPolicy())
+        let tenMs = RequestedSLO(latencyTargetMs: 10, accuracyTarget: 0.9)
+        #expect(controller.submit(id: 1, requested: tenMs, now: ms(0)) == .admitted(deadline: ms(8.5), bestEffort: false))
+        for _ in 0..<500 { controller.recordOverhead(nanos: nanos(ms: 3)) }
+        let deadline = try #require(
+            { if case .admitted(let d, _) = controller.submit(id: 2, requested: tenMs, now: ms(0)) { d } else { nil } }())
+        #expect(deadline <= ms(7) && deadline > ms(6.8), "\(deadline)")
+        for _ in 0..<5_000 { controller.recordOverhead(nanos: nanos(ms: 0.2)) }
+        #expect(controller.submit(id: 3, requested: tenMs, now: ms(0)) == .admitted(deadline: ms(8.5), bestEffort: false))
+    }
+
     @Test func theSamplesOfOneRequestAreAdmittedAllOrNoneByTheirLastOnesForecast() throws {
         var controller = makeController(maxBatchSize: 4)
         let targets = try SLOPolicy().resolve(

@@ -109,6 +109,24 @@ import ZenithCore
         #expect(model.record(plan: 0, batch: 1, measuredNanos: 0) == false)
     }
 
+    /// One batch in ten runs twice as long as the others (the workers share a core with a busy
+    /// frontend): the mean-following correction settles near 1.1, the overrun near the slow
+    /// batches' 2 / 1.1, and once the slow batches stop, the overrun returns to 1.
+    @Test func theOverrunFollowsTheSlowBatchesAndReturnsWhenTheyStop() {
+        var model = LatencyModel(profile: Self.profile)
+        #expect(model.overrun == 1)
+        for round in 0..<3_000 {
+            let slow = round % 10 == 0 ? 2.0 : 1.0
+            model.record(plan: 0, batch: 4, measuredNanos: UInt64(slow * 220_000))
+        }
+        #expect(abs(model.correction(plan: 0) - 1.1) < 0.1)
+        #expect(model.overrun > 1.5 && model.overrun < 2.1, "\(model.overrun)")
+        for _ in 0..<3_000 { model.record(plan: 0, batch: 4, measuredNanos: 220_000) }
+        #expect(model.overrun < 1.05, "\(model.overrun)")
+        model.calibrate(plan: 0, batch: 4, measuredNanos: 220_000)
+        #expect(model.overrun == 1)
+    }
+
     @Test func calibrationRestartsTheOnlineCorrection() {
         var model = LatencyModel(profile: Self.profile)
         for _ in 0..<60 { model.record(plan: 0, batch: 1, measuredNanos: 200_000) }

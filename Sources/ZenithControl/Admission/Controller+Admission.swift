@@ -35,7 +35,7 @@ extension Controller {
     public mutating func submit(ids: [RequestID], targets resolved: RequestTargets, now: Instant) -> AdmissionDecision {
         arrivals.record(at: now, count: ids.count)
         var targets = resolved
-        targets.deadline = configuration.planningDeadline(resolved)
+        targets.deadline = configuration.planningDeadline(resolved, overheadNanos: overheadNanos)
         if let duplicate = ids.first(where: queue.contains) { return .invalid(.duplicateRequestID(duplicate)) }
         guard targets.accuracyTarget <= profile.bestAccuracy else {
             return .invalid(.accuracyAboveModel(requested: targets.accuracyTarget, best: profile.bestAccuracy))
@@ -49,7 +49,9 @@ extension Controller {
         let forecast = AdmissionForecast(
             for: QueuedRequest(id: first, targets: targets), count: ids.count, queue: queue,
             workersFreeAt: workers.freeAt(now: now), costs: costs, maxBatchSize: configuration.maxBatchSize, now: now)
-        if forecast.completion > targets.deadline {
+        // Admitted only if in time even when its batches run as long as the slow ones recently
+        // did: by the mean alone, every batch slower than the mean makes the last admitted late.
+        if forecast.completion.stretched(from: now, by: latency.overrun) > targets.deadline {
             if targets.policy != .bestEffort {
                 guard isProbe(count: ids.count, targets: targets, now: now) else {
                     // Retrying helps only if the backlog, not the target itself, is the problem.

@@ -55,12 +55,14 @@ public struct ControllerConfiguration: Sendable, Equatable {
             cores: cores)
     }
 
-    /// The deadline the controller plans for: `targets.deadline` brought forward by the headroom.
-    func planningDeadline(_ targets: RequestTargets) -> Instant {
-        guard deadlineHeadroom > 0, targets.deadline != .distantFuture, targets.deadline > targets.arrival else {
+    /// The deadline the controller plans for: `targets.deadline` brought forward by the headroom,
+    /// or by `overheadNanos` (the time requests recently spent around the compute) if longer.
+    func planningDeadline(_ targets: RequestTargets, overheadNanos: UInt64 = 0) -> Instant {
+        guard targets.deadline != .distantFuture, targets.deadline > targets.arrival else {
             return targets.deadline
         }
         let span = Double(targets.deadline.nanoseconds(since: targets.arrival))
-        return targets.arrival.advanced(by: UInt64(span * (1 - deadlineHeadroom)))
+        let headroom = targets.arrival.advanced(by: UInt64(span * (1 - deadlineHeadroom)))
+        return min(headroom, targets.deadline.retreated(by: overheadNanos))
     }
 }

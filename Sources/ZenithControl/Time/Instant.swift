@@ -24,6 +24,14 @@ public struct Instant: Sendable, Hashable, Comparable, CustomStringConvertible {
         Instant(nanoseconds: self.nanoseconds > nanoseconds ? self.nanoseconds - nanoseconds : 0)
     }
 
+    /// This instant's distance from `origin` multiplied by `factor` (at least 1), from `origin`;
+    /// `distantFuture` stays there.
+    func stretched(from origin: Instant, by factor: Double) -> Instant {
+        guard self != .distantFuture, factor > 1 else { return self }
+        let span = Double(nanoseconds(since: origin)) * factor
+        return origin.advanced(by: UInt64.nanoseconds(span, scale: 1) ?? .max)
+    }
+
     /// Nanoseconds from `earlier` to this instant; zero if `earlier` is not earlier.
     public func nanoseconds(since earlier: Instant) -> UInt64 {
         nanoseconds > earlier.nanoseconds ? nanoseconds - earlier.nanoseconds : 0

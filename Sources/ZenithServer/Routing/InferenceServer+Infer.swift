@@ -77,6 +77,10 @@ extension InferenceServer {
                 let sent = sentNanos.map(Instant.init(nanoseconds:)) ?? clock.now()
                 let delivered = result.judged(met: sentNanos != nil && sent <= result.deadline)
                 let total = sent.nanoseconds(since: arrival)
+                if sentNanos != nil {
+                    let inside = result.queueNanos &+ result.computeNanos
+                    loaded.scheduler.recordOverhead(nanos: total > inside ? total - inside : 0)
+                }
                 loaded.metrics.served(delivered, totalNanos: total)
                 loaded.statistics.served(delivered, totalNanos: total)
                 loaded.recent.served(delivered, totalNanos: total, now: sent)

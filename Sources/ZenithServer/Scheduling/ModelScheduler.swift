@@ -128,6 +128,12 @@ public final class ModelScheduler: Sendable {
         }
     }
 
+    /// Reports how long an answered request spent outside the queue and the executor, until its
+    /// last byte left (`Controller.recordOverhead`).
+    public func recordOverhead(nanos: UInt64) {
+        state.withLock { $0.controller.recordOverhead(nanos: nanos) }
+    }
+
     /// The request's `PendingInference`, for the cancellation handler, which may run before it exists.
     private final class PendingBox: Sendable {
         let pending = Mutex<PendingInference?>(nil)
