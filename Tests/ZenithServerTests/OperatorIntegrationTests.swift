@@ -241,6 +241,9 @@ import ZenithJSON
         #expect((model["arrival_samples_per_second"]?.doubleValue ?? -1) >= 0)
         let workerCores = try #require(model["worker_cores"]?.doubleValue)
         #expect(workerCores > 0 && workerCores <= Double(AvailableCores.count))
+        // Answers were delivered and batches ran: the margins have been learnt from them.
+        #expect((model["overhead_ms"]?.doubleValue ?? 0) > 0)
+        #expect((model["batch_overrun"]?.doubleValue ?? 0) >= 1)
         let rejects = try #require(model["rejects"])
         #expect(rejects["slo_infeasible"]?.intValue != nil)
         #expect(rejects["queue_full"]?.intValue != nil)

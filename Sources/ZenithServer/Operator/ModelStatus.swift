@@ -14,6 +14,9 @@ struct ModelStatus: Sendable {
     var arrivalSamplesPerSecond: Double
     /// The cores the controller counts on for its workers (`WorkerCapacity`).
     var workerCores: Double
+    /// The controller's margins (`ModelScheduler.margins`).
+    var overheadNanos: UInt64
+    var overrun: Double
 
     init(_ loaded: LoadedModel) {
         model = loaded.name
@@ -21,6 +24,7 @@ struct ModelStatus: Sendable {
         summary = loaded.recent.summary()
         (queueDepth, inflight) = loaded.scheduler.occupancy
         (arrivalSamplesPerSecond, workerCores) = loaded.scheduler.load
+        (overheadNanos, overrun) = loaded.scheduler.margins
     }
 
     var json: JSONValue {
@@ -39,6 +43,8 @@ struct ModelStatus: Sendable {
             "inflight": JSONValue(inflight),
             "arrival_samples_per_second": .double((arrivalSamplesPerSecond * 10).rounded() / 10),
             "worker_cores": .double((workerCores * 100).rounded() / 100),
+            "overhead_ms": .double((Double(overheadNanos) / 10_000).rounded() / 100),
+            "batch_overrun": .double((overrun * 100).rounded() / 100),
             "rejects": .object(rejects),
         ]
     }
