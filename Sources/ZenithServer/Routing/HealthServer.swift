@@ -26,11 +26,19 @@ public struct HealthServer: HTTPHandler {
             return repository.isReady ? InferenceServer.ready : InferenceServer.notReady
         case .success(.metrics):
             return InferenceServer.metrics(metricsExposition)
-        case .failure(.methodNotAllowed(let allowed)):
+        case .failure(.methodNotAllowed(let allowed)) where Self.serves(request.pathWithoutQuery):
             return Route.MatchError.methodNotAllowed(allowed: allowed).requestError.response
-        case .success, .failure(.notFound):
+        case .success, .failure:
             return RequestError.notFound(
                 "the health port serves only /v2/health/live, /v2/health/ready and /metrics").response
+        }
+    }
+
+    /// Whether `path` is one this listener answers (with GET or HEAD).
+    private static func serves(_ path: Substring) -> Bool {
+        switch Route.match(method: "GET", path: path) {
+        case .success(.live), .success(.ready), .success(.metrics): true
+        default: false
         }
     }
 }
