@@ -266,7 +266,9 @@ struct Serve: AsyncParsableCommand {
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,
                 listens: !noOperator),
-            health: healthPort.map { HTTPServerConfiguration(host: self.healthHost ?? self.host, port: $0, maxBodyBytes: 1024) },
+            health: healthPort.map {
+                HTTPServerConfiguration(host: self.healthHost ?? self.host, port: $0, maxBodyBytes: 1024)
+            },
             blasThreads: resolvedBLASThreads, idlePollers: idlePoll ? Self.cores : 0,
             metricsExposition: {
                 process.update()

@@ -10,7 +10,8 @@ import Testing
     static let logger = Logger(label: "zenith.server.tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
     static func repository() throws -> ModelRepository {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zenith-reload-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("zenith-reload-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(
             atPath: "\(directory)/fashion-mlp", withDestinationPath: "\(repositoryRoot)/Models/fashion-mlp")

@@ -66,7 +66,8 @@ struct ConnectionTarget: FuzzTarget {
         _ = try? channel.finish(acceptAlreadyClosed: true)
         loop.run()
         // A closed connection holds no request body: whatever it reserved came back.
-        precondition(bodyBudget.reservedBytes == 0, "a closed connection still holds \(bodyBudget.reservedBytes) body bytes")
+        precondition(
+            bodyBudget.reservedBytes == 0, "a closed connection still holds \(bodyBudget.reservedBytes) body bytes")
     }
 
     /// Reads what the server wrote, as a client that reads everything would; prints it with
