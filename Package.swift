@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // glibc's <malloc.h>: part of the C library, so no pkg-config entry.
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CJSONC", pkgConfig: "json-c",
             providers: [.apt(["libjson-c-dev"])]),
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "ZenithControl", dependencies: ["ZenithCore"]),
         .target(
             name: "ZenithExecutor",
-            dependencies: ["ZenithCore", "ZenithJSON", "CBLAS"]),
+            dependencies: ["ZenithCore", "ZenithJSON", "CBLAS", "CMalloc"]),
         .target(
             name: "ZenithData",
             dependencies: [

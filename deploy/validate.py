@@ -404,7 +404,7 @@ def parse_serve_args(where: str, arguments: list[str]) -> dict[str, str | bool]:
             value = str(arguments[index])
             index += 1
         parsed[flag] = value
-    for flag in ("--port", "--operator-port"):
+    for flag in ("--port", "--operator-port", "--health-port"):
         if flag in parsed and not str(parsed[flag]).isdigit():
             fail(where, f"{flag} {parsed[flag]} is not a port number")
     return parsed
@@ -495,7 +495,17 @@ if deployment:
                         readme = (DEPLOY / "README.md").read_text() if (DEPLOY / "README.md").exists() else ""
                         if f"create secret generic {secret.get('secretName')}" not in readme:
                             fail(where, f"Secret {secret.get('secretName')} is not created here: deploy/README.md must say how (kubectl create secret generic ...)")
-        # Probes: on the data port, on real routes.
+        # Probes: on the health port when there is one (its own thread answers them however busy
+        # the data port is), else on the data port; on real routes.
+        probe_port_wanted = data_port
+        if flags.get("--health-port") is not None:
+            health_port = str(effective(flags, "--health-port"))
+            if not health_port.isdigit() or int(health_port) == 0:
+                fail(where, f"--health-port {health_port}: probes need a fixed port")
+            else:
+                probe_port_wanted = int(health_port)
+                if container_ports.get("health") != probe_port_wanted:
+                    fail(where, f"container port `health` is {container_ports.get('health')}, but --health-port is {health_port}")
         for probe_name in ("startupProbe", "readinessProbe", "livenessProbe"):
             probe = container.get(probe_name)
             if not probe:
@@ -505,8 +515,10 @@ if deployment:
             get = probe.get("httpGet", {})
             check_route(f"{where} {probe_name}", get.get("path"))
             port = get.get("port")
-            if (container_ports.get(port) if isinstance(port, str) else port) != data_port:
-                fail(where, f"{probe_name} port {port} is not the data port {data_port}")
+            if (container_ports.get(port) if isinstance(port, str) else port) != probe_port_wanted:
+                fail(where, f"{probe_name} port {port} is not the {'health' if probe_port_wanted != data_port else 'data'} port {probe_port_wanted}")
+            if probe_port_wanted != data_port and get.get("path") not in ("/v2/health/live", "/v2/health/ready"):
+                fail(where, f"{probe_name} path {get.get('path')}: the health port answers only /v2/health/live and /v2/health/ready (and /metrics)")
             if not probe.get("timeoutSeconds") or not probe.get("periodSeconds"):
                 fail(where, f"{probe_name} needs an explicit timeoutSeconds and periodSeconds")
         if dig(container, "readinessProbe", "httpGet", "path") != "/v2/health/ready":

@@ -56,26 +56,41 @@ def zenith_server(repository, *flags):
     """`zenith serve` (the release build, or $ZENITH_BIN) on `repository`, listening on a port the
     kernel picks (read from its announcement); yields "127.0.0.1:PORT" and stops it with SIGTERM,
     which must end it cleanly."""
+    with zenith_listeners(repository, *flags) as listeners:
+        yield listeners["data"]
+
+
+@contextlib.contextmanager
+def zenith_listeners(repository, *flags):
+    """`zenith_server`, yielding every listener it announces by name ("data", "operator",
+    "health" with --health-port) as "127.0.0.1:PORT", and "pid", the server's process id."""
     binary = Path(os.environ.get("ZENITH_BIN", ROOT / ".build/release/zenith"))
     assert binary.exists(), f"{binary} not found: run `swift build -c release --product zenith` first"
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
         [str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--operator-port", "0",
          "--repository", str(repository), "--profiles", str(ROOT / "Profiles"), *flags],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
-    url = None
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=log)
+    expected = {"data", "operator"} - ({"operator"} if "--no-operator" in flags else set())
+    expected |= {"health"} if "--health-port" in flags else set()
+    listeners = {}
+    announced = b""
     deadline = time.monotonic() + 120
-    while url is None and time.monotonic() < deadline and process.poll() is None:
+    while not expected <= listeners.keys() and time.monotonic() < deadline and process.poll() is None:
+        # Read the pipe unbuffered: the lines come in one write, and a buffered reader would keep
+        # the later ones where select cannot see them.
         ready, _, _ = select.select([process.stdout], [], [], 1.0)
         if ready:
-            match = re.search(r"on http://([\d.]+:\d+)", process.stdout.readline())
-            url = match and match.group(1)
-    if url is None:
+            announced += os.read(process.stdout.fileno(), 4096)
+            for match in re.finditer(rb"(serving .* on|operator API on|health on) http://([\d.]+:\d+)", announced):
+                name = {b"operator API on": "operator", b"health on": "health"}.get(match.group(1), "data")
+                listeners[name] = match.group(2).decode()
+    if not expected <= listeners.keys():
         process.kill()
         log.seek(0)
         pytest.fail(f"zenith serve did not start:\n{log.read()[-3000:]}")
     try:
-        yield url
+        yield {**listeners, "pid": process.pid}
     finally:
         process.send_signal(signal.SIGTERM)
         try:

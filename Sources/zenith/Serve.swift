@@ -34,6 +34,19 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 picks a free one (printed on standard output).")
     var port = 8000
 
+    @Option(
+        help: ArgumentHelp(
+            "A port answering only /v2/health/live, /v2/health/ready and /metrics, on a thread of its own (none by default; 0 picks a free one).",
+            discussion: """
+                The data port answers the same paths, but on the event loops that also decode \
+                request bodies: under a flood of large bodies a probe there waits its turn. Point \
+                liveness and readiness probes here.
+                """))
+    var healthPort: Int?
+
+    @Option(help: "The address the health port listens on (default: --host).")
+    var healthHost: String?
+
     @Option(help: "Executor threads per model (default: the cores this process may use: its CPU affinity and cgroup quota count).")
     var workers: Int?
 
@@ -72,13 +85,23 @@ struct Serve: AsyncParsableCommand {
             "Request-body bytes one HTTP/2 connection may hold at once over its unfinished streams (at least --max-body-bytes); the stream that would pass it gets 429.")
     var maxConnectionBodyBytes = 32 * 1024 * 1024
 
+    @Option(
+        help:
+            "Request-body bytes all connections together may hold at once in bodies still arriving (at least --max-connection-body-bytes); the request that would pass it gets 503.")
+    var maxProcessBodyBytes = 256 * 1024 * 1024
+
     @Option(help: "Largest request body in bytes; larger ones get 413.")
     var maxBodyBytes = 16 * 1024 * 1024
 
     @Option(help: "Seconds an HTTP/1.1 request may take to arrive, head and body, from its first byte; slower ones get 408.")
     var requestTimeout = 30.0
 
-    @Option(help: "Open connections one client address may hold (1024 in all; at that limit a newcomer displaces the heaviest client's oldest).")
+    @Option(
+        help:
+            "Open connections in all; at the limit a newcomer displaces the oldest connection of the client address holding the most, or is closed if it would hold as many.")
+    var maxConnections = 1024
+
+    @Option(help: "Open connections one client address may hold; more are closed at once.")
     var maxConnectionsPerClient = 256
 
     @Option(
@@ -145,6 +168,13 @@ struct Serve: AsyncParsableCommand {
         if !noOperator, port != 0, operatorPort == port {
             throw ValidationError("--operator-port must differ from --port (the operator API listens on its own)")
         }
+        if let healthPort {
+            guard (0...65535).contains(healthPort) else { throw ValidationError("--health-port must be 0...65535") }
+            if healthPort != 0, healthPort == port || (!noOperator && healthPort == operatorPort) {
+                throw ValidationError("--health-port must differ from --port and --operator-port")
+            }
+        }
+        if let healthHost, healthHost.isEmpty { throw ValidationError("--health-host must not be empty") }
         if let stateDir, stateDir.isEmpty { throw ValidationError("--state-dir must not be empty") }
         // Read here too so a missing or empty token file stops `serve` before any model loads.
         _ = try operatorToken()
@@ -159,11 +189,19 @@ struct Serve: AsyncParsableCommand {
         guard maxConnectionBodyBytes >= maxBodyBytes else {
             throw ValidationError("--max-connection-body-bytes must be at least --max-body-bytes (\(maxBodyBytes))")
         }
+        guard maxProcessBodyBytes >= maxConnectionBodyBytes else {
+            throw ValidationError(
+                "--max-process-body-bytes must be at least --max-connection-body-bytes (\(maxConnectionBodyBytes))")
+        }
         guard ["none", "explicit"].contains(modelControl) else {
             throw ValidationError("--model-control must be none or explicit (got \(modelControl))")
         }
-        guard (1...1024).contains(maxConnectionsPerClient) else {
-            throw ValidationError("--max-connections-per-client must be 1...1024")
+        // Each connection is a descriptor; past what the process may open, accepting fails anyway.
+        guard (1...1_048_576).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be 1...1048576")
+        }
+        guard (1...1_048_576).contains(maxConnectionsPerClient) else {
+            throw ValidationError("--max-connections-per-client must be 1...1048576")
         }
         guard requestTimeout.isFinite, requestTimeout > 0, requestTimeout <= 3600 else {
             throw ValidationError("--request-timeout must be more than 0 and at most 3600 seconds")
@@ -222,11 +260,15 @@ struct Serve: AsyncParsableCommand {
                 warmupIterations: warmupIterations, deadlineHeadroom: deadlineHeadroom, maxUtilization: maxUtilization, logger: logger),
             http: HTTPServerConfiguration(
                 host: host, port: port, maxBodyBytes: maxBodyBytes, maxConnectionBodyBytes: maxConnectionBodyBytes,
+                maxProcessBodyBytes: maxProcessBodyBytes, maxConnections: maxConnections,
                 maxConnectionsPerClient: maxConnectionsPerClient,
                 requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded()))),
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,
                 listens: !noOperator),
+            health: healthPort.map {
+                HTTPServerConfiguration(host: self.healthHost ?? self.host, port: $0, maxBodyBytes: 1024)
+            },
             blasThreads: resolvedBLASThreads, idlePollers: idlePoll ? Self.cores : 0,
             metricsExposition: {
                 process.update()
@@ -236,6 +278,7 @@ struct Serve: AsyncParsableCommand {
         let models = application.repository.loadedModels.map(\.name).joined(separator: ", ")
         let host = self.host
         let operatorHost = noOperator ? nil : self.operatorHost
+        let healthHost = healthPort.map { _ in self.healthHost ?? host }
         // Scripts and tests wait for these lines (with port 0 they are the only way to learn the ports).
         let announcement = Task {
             let port = try await application.listeningPort()
@@ -243,6 +286,10 @@ struct Serve: AsyncParsableCommand {
             if let operatorHost {
                 let operatorPort = try await application.operatorListeningPort()
                 lines += "zenith: operator API on http://\(operatorHost):\(operatorPort)\n"
+            }
+            if let healthHost {
+                let healthPort = try await application.healthListeningPort()
+                lines += "zenith: health on http://\(healthHost):\(healthPort)\n"
             }
             FileHandle.standardOutput.write(Data(lines.utf8))
         }

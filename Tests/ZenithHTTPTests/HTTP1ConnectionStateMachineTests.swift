@@ -72,6 +72,25 @@ import Testing
         #expect(flush.afterWrite == .closeLingering)
     }
 
+    @Test func aBodyRefusedForTheServersSakeIsAnswered503AndTheConnectionCloses() throws {
+        var machine = Machine(limits: Self.limits)
+        #expect(machine.refuseBody(.serverBodiesTooLarge(limit: 10)) == .ignore, "no body being read")
+        guard case .receiveBody = machine.receivedHead(Self.keepAlive, contentLength: 50, expectsContinue: false) else {
+            Issue.record("expected to read the body")
+            return
+        }
+        #expect(machine.receivedBody(count: 20) == .append)
+        guard case .reject(let flush?) = machine.refuseBody(.serverBodiesTooLarge(limit: 10)) else {
+            Issue.record("expected the body to be refused")
+            return
+        }
+        #expect(flush.responses.map(\.response.status) == [503])
+        #expect(flush.responses.first?.response.headers["retry-after"] == "1")
+        #expect(flush.afterWrite == .closeLingering, "the rest of the body is never read")
+        #expect(machine.receivedBody(count: 10) == .ignore)
+        #expect(machine.receivedEnd() == .ignore)
+    }
+
     @Test func aRejectionWaitsBehindEarlierPipelinedResponses() throws {
         var machine = Machine(limits: Self.limits)
         let first = read(&machine)

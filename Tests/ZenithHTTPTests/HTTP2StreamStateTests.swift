@@ -108,6 +108,20 @@ import Testing
         #expect(TransportRejection.connectionBodiesTooLarge(limit: 64).status == 429)
     }
 
+    @Test func aBodyRefusedForTheServersSakeIsAnswered503AndNoLongerAccepted() {
+        var state = HTTP2StreamState(limits: Self.limits)
+        _ = add(&state, ":method", "POST")
+        #expect(state.headerBlockComplete(endStream: false, at: 1) == .wait)
+        #expect(state.acceptsBody)
+        #expect(receive(&state, "1234") == .appended)
+        #expect(state.refuseBody(.serverBodiesTooLarge(limit: 64)) == .reject(.serverBodiesTooLarge(limit: 64)))
+        #expect(!state.acceptsBody)
+        #expect(state.body.isEmpty)
+        let response = TransportRejection.serverBodiesTooLarge(limit: 64).response
+        #expect(response.status == 503)
+        #expect(response.headers["retry-after"] == "1")
+    }
+
     @Test func headAndBodilessStatusesSendNoData() {
         var head = HTTP2StreamState(limits: Self.limits)
         _ = add(&head, ":method", "HEAD")

@@ -14,6 +14,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// it is answered 429 and its body dropped. The connection's flow-control window is no
     /// larger. At least `maxBodyBytes`; default 32 MiB (two of the largest bodies).
     public var maxConnectionBodyBytes: Int
+    /// Request-body bytes all connections together may hold at once in bodies still arriving
+    /// (HTTP/1.1 and HTTP/2); the request whose data would pass it is answered 503 with
+    /// `Retry-After` and its body dropped. No HTTP/2 connection window is larger. At least
+    /// `maxConnectionBodyBytes`; default 256 MiB.
+    public var maxProcessBodyBytes: Int
     /// SETTINGS_MAX_CONCURRENT_STREAMS for HTTP/2; extra streams are refused with
     /// RST_STREAM(REFUSED_STREAM). Default 128.
     public var maxConcurrentStreams: Int
@@ -33,6 +38,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// Longest an HTTP/1.1 request may take to arrive, head and body, from its first byte; a
     /// slower one is answered 408 and its connection closed. Default 30 s.
     public var requestTimeout: Duration
+    /// `nil`: connections are served on the process's shared event loops. A number: this server
+    /// runs on its own event loop threads, which nothing else queues work on, so it answers while
+    /// the shared loops are busy (the health listener, which liveness probes must reach however
+    /// loaded the data port is). Default `nil`.
+    public var eventLoopThreads: Int?
 
     /// Creates a configuration; every parameter has the documented default.
     public init(
@@ -41,23 +51,27 @@ public struct HTTPServerConfiguration: Sendable {
         maxBodyBytes: Int = 16 * 1024 * 1024,
         maxHeaderListBytes: Int = 64 * 1024,
         maxConnectionBodyBytes: Int = 32 * 1024 * 1024,
+        maxProcessBodyBytes: Int = 256 * 1024 * 1024,
         maxConcurrentStreams: Int = 128,
         maxConnections: Int = 1024,
         maxConnectionsPerClient: Int = 256,
         idleTimeout: Duration = .seconds(60),
         maxPipelinedRequests: Int = 64,
-        requestTimeout: Duration = .seconds(30)
+        requestTimeout: Duration = .seconds(30),
+        eventLoopThreads: Int? = nil
     ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.maxHeaderListBytes = maxHeaderListBytes
         self.maxConnectionBodyBytes = max(maxConnectionBodyBytes, maxBodyBytes)
+        self.maxProcessBodyBytes = max(maxProcessBodyBytes, self.maxConnectionBodyBytes)
         self.maxConcurrentStreams = maxConcurrentStreams
         self.maxConnections = maxConnections
         self.maxConnectionsPerClient = maxConnectionsPerClient
         self.idleTimeout = idleTimeout
         self.maxPipelinedRequests = maxPipelinedRequests
         self.requestTimeout = requestTimeout
+        self.eventLoopThreads = eventLoopThreads.map { max($0, 1) }
     }
 }

@@ -38,6 +38,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let running = RunningRequests()
     /// Reading stopped because answers cannot leave (see `read`).
     private var readHeldForWrites = false
+    /// Bytes of the partial request's body reserved in the server's body budget.
+    private var reservedBodyBytes = 0
 
     init(limits: HTTP1ConnectionStateMachine.Limits, connection: ConnectionContext) {
         self.state = HTTP1ConnectionStateMachine(limits: limits)
@@ -50,11 +52,13 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.releaseBody()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
         self.running.abandonAll()
+        self.releaseBody()
         context.fireChannelInactive()
     }
 
@@ -66,11 +70,20 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .head(let head):
             self.receivedHead(head, context: context)
         case .body(let buffer):
-            switch self.state.receivedBody(count: buffer.readableBytes) {
+            var action = self.state.receivedBody(count: buffer.readableBytes)
+            if case .append = action {
+                if self.connection.bodyBudget.reserve(buffer.readableBytes) {
+                    self.reservedBodyBytes += buffer.readableBytes
+                } else {
+                    action = self.state.refuseBody(.serverBodiesTooLarge(limit: self.connection.bodyBudget.limit))
+                }
+            }
+            switch action {
             case .append:
                 self.partial?.body.append(contentsOf: buffer.readableBytesView)
             case .reject(let flush):
                 self.partial = nil
+                self.releaseBody()
                 self.perform(flush, context: context)
             case .ignore:
                 break
@@ -80,6 +93,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             switch self.state.receivedEnd() {
             case .dispatch(let id):
                 guard let partial = self.partial.take() else { return }
+                // Handed to the handler: no longer a body still arriving.
+                self.releaseBody()
                 let request = HTTPRequest(
                     method: partial.method, path: partial.path, headers: partial.headers, body: partial.body,
                     version: .http1_1, remoteAddress: self.remoteAddress, receivedNanos: partial.receivedNanos)
@@ -123,6 +138,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         {
             self.logger.debug("HTTP/1.1 request rejected", metadata: ["status": "\(rejection.status)"])
             self.partial = nil
+            self.releaseBody()
             self.perform(self.state.protocolError(rejection), context: context)
             return
         }
@@ -144,10 +160,18 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             }
         case .reject(let flush):
             self.partial = nil
+            self.releaseBody()
             self.perform(flush, context: context)
         case .ignore:
             break
         }
+    }
+
+    /// Returns the partial request's body bytes to the server's budget (the body was handed out,
+    /// refused, or its connection is gone).
+    private func releaseBody() {
+        self.connection.bodyBudget.release(self.reservedBodyBytes)
+        self.reservedBodyBytes = 0
     }
 
     /// The path of an absolute-form request target (`http://host/path?query`), which a server
@@ -240,6 +264,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
                 ? .headerListTooLarge(limit: self.state.limits.maxHeaderListBytes) : Self.rejection(for: parserError)
             self.logger.debug("HTTP/1.1 request rejected", metadata: ["error": "\(parserError)", "status": "\(rejection.status)"])
             self.partial = nil
+            self.releaseBody()
             self.perform(self.state.protocolError(rejection), context: context)
             return
         }

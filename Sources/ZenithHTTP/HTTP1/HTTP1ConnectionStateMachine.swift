@@ -130,6 +130,13 @@ struct HTTP1ConnectionStateMachine {
         return .append
     }
 
+    /// Refuses the body being read for a reason beyond it (the server holds too many bodies):
+    /// answers the request with `rejection` and stops reading, as for an oversized body.
+    mutating func refuseBody(_ rejection: TransportRejection) -> BodyAction {
+        guard case .body = self.readState, !self.isClosing else { return .ignore }
+        return .reject(self.reject(rejection))
+    }
+
     mutating func receivedEnd() -> EndAction {
         guard case .body = self.readState, case .waiting(let info) = self.slots.last, !self.isClosing else {
             return .ignore

@@ -38,12 +38,14 @@ final class HTTP2ConnectionHandler: NGHTTP2ChannelHandler, ResponseSink {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.session.releaseBodyBudget()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
         self.isClosing = true
         self.running.abandonAll()
+        self.session.releaseBodyBudget()
         context.fireChannelInactive()
     }
 

@@ -118,6 +118,9 @@ struct HTTP2StreamState {
         return endStream ? self.remoteEnded() : .wait
     }
 
+    /// Whether DATA would be kept (not yet rejected nor dispatched); else it is discarded.
+    var acceptsBody: Bool { self.rejection == nil && !self.isDispatched }
+
     /// A chunk of body arrived; it is kept only while under the limit.
     mutating func receivedData(_ bytes: UnsafeRawBufferPointer) -> DataAction {
         guard self.rejection == nil, !self.isDispatched else { return .discarded }

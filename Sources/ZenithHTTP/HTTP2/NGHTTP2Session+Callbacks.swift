@@ -51,9 +51,13 @@ extension NGHTTP2Session {
             _, _, streamID, data, length, userData in
             let session = NGHTTP2Session.owner(userData)
             let action: HTTP2StreamState.DataAction?
-            if session.bufferedBodyBytes + length > session.limits.maxConnectionBodyBytes {
+            if session.streams[streamID]?.acceptsBody != true {
+                action = .discarded
+            } else if session.bufferedBodyBytes + length > session.limits.maxConnectionBodyBytes {
                 action = session.streams[streamID]?.refuseBody(
                     .connectionBodiesTooLarge(limit: session.limits.maxConnectionBodyBytes))
+            } else if !session.reserveBody(length) {
+                action = session.streams[streamID]?.refuseBody(.serverBodiesTooLarge(limit: session.bodyBudget.limit))
             } else {
                 action = session.streams[streamID]?.receivedData(UnsafeRawBufferPointer(start: data, count: length))
             }
@@ -68,6 +72,7 @@ extension NGHTTP2Session {
             if let stream = session.streams.removeValue(forKey: streamID), stream.isDispatched, !stream.hasResponse {
                 session.appendEvent(.abandoned(streamID: streamID))
             }
+            session.settleBodyBudget()
             return 0
         }
 

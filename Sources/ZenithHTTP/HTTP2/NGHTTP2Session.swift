@@ -30,6 +30,11 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
 
     let limits: Limits
     let logger: Logger
+    /// The server's request-body budget; this session's share is ``reservedBodyBytes``.
+    let bodyBudget: RequestBodyBudget
+    /// Bytes reserved in ``bodyBudget``: at least what the streams hold, returned by
+    /// ``settleBodyBudget()`` once they hold less.
+    private(set) var reservedBodyBytes = 0
     /// The nghttp2 session; its output is drained by the connection handler.
     let handle: NGHTTP2SessionHandle
     /// Streams opened by the peer and not closed yet.
@@ -43,8 +48,9 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
 
     private var headerBlock = NGHTTP2HeaderBlock()
 
-    init(limits: Limits, logger: Logger) throws(NGHTTP2Error) {
+    init(limits: Limits, bodyBudget: RequestBodyBudget, logger: Logger) throws(NGHTTP2Error) {
         self.limits = limits
+        self.bodyBudget = bodyBudget
         self.logger = logger
         self.handle = try NGHTTP2SessionHandle(
             kind: .server,
@@ -52,10 +58,16 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
                 NGHTTP2SessionHandle.setting(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits.maxConcurrentStreams),
                 NGHTTP2SessionHandle.setting(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits.maxHeaderListBytes),
             ],
-            connectionWindowBytes: min(NGHTTP2SessionHandle.connectionWindowBytes, limits.maxConnectionBodyBytes),
+            // The peer may send no more than the connection's budget could keep, nor the server's.
+            connectionWindowBytes: min(
+                NGHTTP2SessionHandle.connectionWindowBytes, limits.maxConnectionBodyBytes, bodyBudget.limit),
             install: Self.install)
         self.events.reserveCapacity(16)
         self.handle.bind(to: self)
+    }
+
+    deinit {
+        self.bodyBudget.release(self.reservedBodyBytes)
     }
 
     /// Turns the session into one upgraded from HTTP/1.1: stream 1 is the request that asked for
@@ -92,9 +104,35 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
                 default: NGHTTP2_PROTOCOL_ERROR.rawValue
                 }
             _ = nghttp2_session_terminate_session(self.handle.pointer, code)
+            self.settleBodyBudget()
             return false
         }
+        self.settleBodyBudget()
         return true
+    }
+
+    /// Reserves `bytes` of DATA in the server's body budget before a stream keeps them; `false`
+    /// when the server holds too much already.
+    func reserveBody(_ bytes: Int) -> Bool {
+        guard self.bodyBudget.reserve(bytes) else { return false }
+        self.reservedBodyBytes += bytes
+        return true
+    }
+
+    /// Returns to the server's budget what the streams no longer hold (bodies handed out,
+    /// refused, discarded or closed with their stream).
+    func settleBodyBudget() {
+        let held = self.bufferedBodyBytes
+        guard self.reservedBodyBytes > held else { return }
+        self.bodyBudget.release(self.reservedBodyBytes - held)
+        self.reservedBodyBytes = held
+    }
+
+    /// The connection is gone, and every stream's body with it: returns them all to the budget
+    /// (nothing is read from the connection afterwards).
+    func releaseBodyBudget() {
+        self.bodyBudget.release(self.reservedBodyBytes)
+        self.reservedBodyBytes = 0
     }
 
     func appendEvent(_ event: Event) {
@@ -107,7 +145,8 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
 
     /// Moves a completed request out of its stream.
     func takeRequest(streamID: Int32, remoteAddress: String?) -> HTTPRequest? {
-        self.streams[streamID]?.takeRequest(remoteAddress: remoteAddress)
+        defer { self.settleBodyBudget() }
+        return self.streams[streamID]?.takeRequest(remoteAddress: remoteAddress)
     }
 
     // MARK: Output

@@ -8,6 +8,8 @@ struct ConnectionContext {
     let runner: HandlerRunner
     let remoteAddress: String?
     let logger: Logger
+    /// The server's request-body budget, shared by all its connections.
+    let bodyBudget: RequestBodyBudget
 
     func http1Handlers() -> [any ChannelHandler] {
         var limits = NIOHTTPDecoderLimitConfiguration()
@@ -40,7 +42,7 @@ struct ConnectionContext {
                 maxHeaderListBytes: self.configuration.maxHeaderListBytes,
                 maxConcurrentStreams: self.configuration.maxConcurrentStreams,
                 maxConnectionBodyBytes: self.configuration.maxConnectionBodyBytes),
-            logger: self.logger)
+            bodyBudget: self.bodyBudget, logger: self.logger)
         if let upgrade {
             try session.upgrade(settings: upgrade.settings, isHead: upgrade.isHead)
         }

@@ -22,6 +22,8 @@ public final class HTTPServer: Service, Sendable {
     private let handler: any HTTPHandler
     private let logger: Logger
     private let state = Mutex(State.idle(waiters: []))
+    /// Request bodies still arriving, over all connections (`maxProcessBodyBytes`).
+    private let bodyBudget: RequestBodyBudget
 
     private enum State {
         case idle(waiters: [CheckedContinuation<Int, any Error>])
@@ -46,6 +48,7 @@ public final class HTTPServer: Service, Sendable {
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
+        self.bodyBudget = RequestBodyBudget(limit: configuration.maxProcessBodyBytes)
     }
 
     /// The bound port once listening (useful with port 0), else `nil`.
@@ -101,7 +104,21 @@ public final class HTTPServer: Service, Sendable {
     /// Binds, serves until graceful shutdown or cancellation, and returns once every connection
     /// has closed.
     public func run() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
+        if let threads = self.configuration.eventLoopThreads {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            do {
+                try await self.run(on: group)
+            } catch {
+                try? await group.shutdownGracefully()
+                throw error
+            }
+            try await group.shutdownGracefully()
+        } else {
+            try await self.run(on: .singleton)
+        }
+    }
+
+    private func run(on group: MultiThreadedEventLoopGroup) async throws {
         let serverLoop = group.next()
         let maxConnections = self.configuration.maxConnections
         let perClient = self.configuration.maxConnectionsPerClient
@@ -179,6 +196,7 @@ public final class HTTPServer: Service, Sendable {
         let configuration = self.configuration
         let handler = self.handler
         let logger = self.logger
+        let bodyBudget = self.bodyBudget
         let idleTimeout = TimeAmount.nanoseconds(
             configuration.idleTimeout.components.seconds * 1_000_000_000
                 + configuration.idleTimeout.components.attoseconds / 1_000_000_000)
@@ -205,8 +223,8 @@ public final class HTTPServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandlers(
                         IdleStateHandler(allTimeout: idleTimeout),
                         Self.connectionHandler(
-                            configuration: configuration, handler: handler, remoteAddress: remoteAddress,
-                            eventLoop: channel.eventLoop, logger: logger))
+                            configuration: configuration, handler: handler, bodyBudget: bodyBudget,
+                            remoteAddress: remoteAddress, eventLoop: channel.eventLoop, logger: logger))
                 }
             }
     }
@@ -219,13 +237,13 @@ extension HTTPServer {
     /// `run()` puts it behind an idle timeout on every socket; the fuzz target drives it on an
     /// in-memory channel, so that it tests the same pipeline a client reaches.
     package static func connectionHandler(
-        configuration: HTTPServerConfiguration, handler: any HTTPHandler, remoteAddress: String?,
-        eventLoop: any EventLoop, logger: Logger
+        configuration: HTTPServerConfiguration, handler: any HTTPHandler, bodyBudget: RequestBodyBudget,
+        remoteAddress: String?, eventLoop: any EventLoop, logger: Logger
     ) -> any ChannelHandler {
         let connection = ConnectionContext(
             configuration: configuration,
             runner: HandlerRunner(handler: handler, executor: EventLoopTaskExecutor(eventLoop: eventLoop), logger: logger),
-            remoteAddress: remoteAddress, logger: logger)
+            remoteAddress: remoteAddress, logger: logger, bodyBudget: bodyBudget)
         return ProtocolSniffingHandler(connection: connection)
     }
 }

@@ -17,11 +17,18 @@ public final class ZenithApplication: Sendable {
     public let server: HTTPServer
     /// The operator API's listener; `nil` without one.
     public let operatorServer: HTTPServer?
+    /// The health listener (liveness, readiness, metrics on its own thread); `nil` without one.
+    public let healthServer: HTTPServer?
     private let group: ServiceGroup
 
     /// `operatorListeningPort()` of an application without the operator listener.
     public struct NoOperatorListenerError: Error, CustomStringConvertible {
         public var description: String { "the operator API is not enabled" }
+    }
+
+    /// `healthListeningPort()` of an application without the health listener.
+    public struct NoHealthListenerError: Error, CustomStringConvertible {
+        public var description: String { "the health listener is not enabled" }
     }
 
     /// Loads the models and prepares the services; nothing listens until `run()`.
@@ -30,6 +37,8 @@ public final class ZenithApplication: Sendable {
     ///   - repository: where models come from and how they are scheduled.
     ///   - http: address, port and transport limits.
     ///   - operator: the operator API's listener and state directory; `nil` for neither.
+    ///   - health: where the health listener binds (`HealthServer`, on one event loop thread of
+    ///     its own whatever the configuration says); `nil` for none.
     ///   - blasThreads: OpenBLAS threads (process-wide); `workers × blasThreads` should not exceed the cores.
     ///   - idlePollers: threads keeping the cores from idling (`IdlePoller`); 0 for none.
     ///   - signals: signals that start graceful shutdown; none in tests.
@@ -39,7 +48,8 @@ public final class ZenithApplication: Sendable {
     ///     per-request line would repeat the router's) unless this one is at `trace`.
     public init(
         repository options: ModelRepositoryOptions, http: HTTPServerConfiguration,
-        operator operatorConfiguration: OperatorConfiguration? = nil, blasThreads: Int,
+        operator operatorConfiguration: OperatorConfiguration? = nil, health: HTTPServerConfiguration? = nil,
+        blasThreads: Int,
         idlePollers: Int = 0,
         signals: [UnixSignal] = [.sigterm, .sigint], metricsExposition: (@Sendable () -> [UInt8])?,
         modelControl: ModelControl = .none, logger: Logger
@@ -69,9 +79,18 @@ public final class ZenithApplication: Sendable {
                 handler: OperatorServer(repository: repository, token: operatorConfiguration.token, logger: logger),
                 logger: transportLogger)
         }
+        let healthServer = health.map { configuration in
+            var configuration = configuration
+            configuration.eventLoopThreads = 1
+            return HTTPServer(
+                configuration: configuration,
+                handler: HealthServer(repository: repository, metricsExposition: metricsExposition),
+                logger: transportLogger)
+        }
         self.repository = repository
         self.server = server
         self.operatorServer = operatorServer
+        self.healthServer = healthServer
         // Services shut down in reverse order: the HTTP servers drain before the models stop.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: repository), .init(service: server),
@@ -81,6 +100,9 @@ public final class ZenithApplication: Sendable {
                 .init(service: IdlePoller(threads: idlePollers, cpuTime: options.idleCPU, logger: logger)), at: 0)
         }
         if let operatorServer { services.append(.init(service: operatorServer)) }
+        // Last, so it shuts down first: probes stop answering before the data port drains,
+        // and the orchestrator stops sending traffic.
+        if let healthServer { services.append(.init(service: healthServer)) }
         group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: signals, logger: logger))
@@ -101,6 +123,13 @@ public final class ZenithApplication: Sendable {
     public func operatorListeningPort() async throws -> Int {
         guard let operatorServer else { throw NoOperatorListenerError() }
         return try await operatorServer.listeningPort()
+    }
+
+    /// The health listener's bound port, once listening.
+    /// - Throws: `NoHealthListenerError` when the application has no health listener.
+    public func healthListeningPort() async throws -> Int {
+        guard let healthServer else { throw NoHealthListenerError() }
+        return try await healthServer.listeningPort()
     }
 
     /// Starts graceful shutdown, as SIGTERM would.

@@ -1,6 +1,7 @@
 import Foundation
 public import ServiceLifecycle
 import Synchronization
+import ZenithExecutor
 
 /// The models the server knows: every folder of the repository with a `config.json`, and which
 /// of them are loaded (the `model_repository` extension: index, load, unload).
@@ -106,6 +107,19 @@ public final class ModelRepository: Service, Sendable {
     /// Loads (or reloads) `name` from the repository folder. A reload serves with the old model
     /// until the new one is ready, then drains the old one.
     public func load(_ name: String) async -> Result<Void, RequestError> {
+        let result = await self.loadModel(name)
+        Self.returnFreedMemory()
+        return result
+    }
+
+    /// After a load or unload, whose frames held every reference to the model it replaced or
+    /// removed (and to the loader's temporary buffers): glibc keeps freed memory in its arenas,
+    /// so without this each reload of a large model would leave the old one's pages resident.
+    private static func returnFreedMemory() {
+        Heap.returnFreeMemory()
+    }
+
+    private func loadModel(_ name: String) async -> Result<Void, RequestError> {
         guard modelFolders().contains(name) else { return .failure(.notFound("no model '\(name)' in the repository")) }
         let start: Transition = entries.withLock { entries in
             if entries[name]?.state == .loading { return .busy }
@@ -145,6 +159,12 @@ public final class ModelRepository: Service, Sendable {
     /// Stops serving `name`: new requests get 404, admitted ones finish, then its threads stop.
     /// Unloading a model that is not loaded succeeds.
     public func unload(_ name: String) async -> Result<Void, RequestError> {
+        let result = await self.unloadModel(name)
+        Self.returnFreedMemory()
+        return result
+    }
+
+    private func unloadModel(_ name: String) async -> Result<Void, RequestError> {
         let known = modelFolders().contains(name)
         let start: Transition = entries.withLock { entries in
             guard let entry = entries[name] else { return known ? .begin(nil) : .unknown }

@@ -66,10 +66,7 @@ public struct InferenceServer: HTTPHandler {
         case .ready:
             return repository.isReady ? Self.ready : Self.notReady
         case .metrics:
-            guard let metricsExposition else { return RequestError.notFound("metrics are not enabled").response }
-            return HTTPResponse(
-                status: 200, headers: ["content-type": "text/plain; version=0.0.4; charset=utf-8"],
-                body: metricsExposition())
+            return Self.metrics(metricsExposition)
         case .modelMetadata(let reference):
             return withModel(reference) { .json(ModelMetadata.metadata($0.model.config)) }
         case .modelReady(let reference):
@@ -97,9 +94,16 @@ public struct InferenceServer: HTTPHandler {
     }
 
     // Health checks are polled hard (load balancers, benchmarks): their answers are made once.
-    private static let live = HTTPResponse.json(["live": true])
-    private static let ready = HTTPResponse.json(["ready": true])
-    private static let notReady = HTTPResponse.json(["ready": false], status: 503)
+    static let live = HTTPResponse.json(["live": true])
+    static let ready = HTTPResponse.json(["ready": true])
+    static let notReady = HTTPResponse.json(["ready": false], status: 503)
+
+    /// `GET /metrics`' answer: the exposition, or 404 when metrics are not enabled.
+    static func metrics(_ exposition: (@Sendable () -> [UInt8])?) -> HTTPResponse {
+        guard let exposition else { return RequestError.notFound("metrics are not enabled").response }
+        return HTTPResponse(
+            status: 200, headers: ["content-type": "text/plain; version=0.0.4; charset=utf-8"], body: exposition())
+    }
 
     /// The loaded model a path names, or the 404 that says why there is none.
     func lookup(_ reference: Route.ModelReference) -> Result<LoadedModel, RequestError> {

@@ -39,10 +39,11 @@ struct ConnectionTarget: FuzzTarget {
         guard let first = input.first else { return }
         let readSize = Int(first) + 1
         let loop = EmbeddedEventLoop()
+        let bodyBudget = RequestBodyBudget(limit: configuration.maxProcessBodyBytes)
         let channel = EmbeddedChannel(
             handler: HTTPServer.connectionHandler(
-                configuration: configuration, handler: EchoHandler(), remoteAddress: "192.0.2.1:4000",
-                eventLoop: loop, logger: logger),
+                configuration: configuration, handler: EchoHandler(), bodyBudget: bodyBudget,
+                remoteAddress: "192.0.2.1:4000", eventLoop: loop, logger: logger),
             loop: loop)
         // An accepted socket is active before its first read; the handlers start from there.
         _ = try? channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 4000)).wait()
@@ -64,6 +65,9 @@ struct ConnectionTarget: FuzzTarget {
         drain(channel)
         _ = try? channel.finish(acceptAlreadyClosed: true)
         loop.run()
+        // A closed connection holds no request body: whatever it reserved came back.
+        precondition(
+            bodyBudget.reservedBytes == 0, "a closed connection still holds \(bodyBudget.reservedBytes) body bytes")
     }
 
     /// Reads what the server wrote, as a client that reads everything would; prints it with
