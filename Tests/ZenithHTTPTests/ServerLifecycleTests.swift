@@ -108,25 +108,30 @@ import Testing
         configuration.host = "127.0.0.1"
         configuration.port = 0
         let handler = CountingEchoHandler()
+        // A failed expectation must not leave the held requests, and so the server, running.
+        defer { handler.release() }
         let server = HTTPServer(configuration: configuration, handler: handler, logger: quietLogger)
         let running = Task { try await server.run() }
         let port = try await server.listeningPort()
         #expect(await server.localPort == port)
 
         let http1 = try await RawConnection.connect(port: port)
-        try await http1.send("GET /delay?ms=5000 HTTP/1.1\r\nhost: x\r\n\r\n")
+        try await http1.send("GET /held HTTP/1.1\r\nhost: x\r\n\r\n")
         let http2 = try await RawConnection.connect(port: port)
         try await http2.send(
             H2.clientStart
                 + H2.frame(
                     type: H2.headers, flags: H2.endHeaders | H2.endStream, streamID: 1,
-                    payload: H2.requestBlock(method: "GET", path: "/delay?ms=5000")))
+                    payload: H2.requestBlock(method: "GET", path: "/held")))
         let idle = try await RawConnection.connect(port: port)
         try await handler.waitUntilStarted(2)
-        // The delay leaves the shutdown time to reach both connections while their requests still
-        // run: under a full parallel test run on two cores, 1.5 s was once not enough.
 
         server.triggerGracefulShutdown()
+        // The requests are held until the shutdown has reached the connections: the server asks
+        // every open connection to quiesce in one pass, so once the HTTP/2 one has sent its
+        // GOAWAY, the HTTP/1.1 one's quiesce event is queued on its event loop ahead of the answer.
+        try await http2.read { H2.frames(in: $0).contains { $0.type == H2.goAway } }
+        handler.release()
 
         let responses = parseHTTP1Responses(try await http1.waitForClose())
         #expect(responses.map(\.status) == [200])
@@ -134,7 +139,7 @@ import Testing
 
         let frames = H2.frames(in: try await http2.waitForClose())
         #expect(frames.contains { $0.type == H2.goAway })
-        #expect(H2.body(of: 1, in: frames) == "method=GET path=/delay?ms=5000 body=0 version=HTTP/2")
+        #expect(H2.body(of: 1, in: frames) == "method=GET path=/held body=0 version=HTTP/2")
 
         try await idle.waitForClose()
         try await running.value
