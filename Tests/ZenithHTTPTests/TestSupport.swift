@@ -25,9 +25,30 @@ struct EchoHandler: HTTPHandler {
 
 /// An ``EchoHandler`` that counts the requests it has started, and the most it has held at once,
 /// so a test can wait until the server really holds them in flight, or see that it ran them
-/// concurrently without timing anything.
+/// concurrently without timing anything. `/held` answers once ``release()`` has been called.
 final class CountingEchoHandler: HTTPHandler {
     private let counts = Mutex((started: 0, running: 0, mostRunning: 0))
+    private let gate = Mutex((open: false, waiting: [CheckedContinuation<Void, Never>]()))
+
+    /// Lets every `/held` request, waiting or to come, answer.
+    func release() {
+        let waiting = self.gate.withLock { gate in
+            gate.open = true
+            defer { gate.waiting = [] }
+            return gate.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    private func waitForRelease() async {
+        await withCheckedContinuation { continuation in
+            let open = self.gate.withLock { gate in
+                if !gate.open { gate.waiting.append(continuation) }
+                return gate.open
+            }
+            if open { continuation.resume() }
+        }
+    }
 
     var started: Int { self.counts.withLock { $0.started } }
     var mostRunning: Int { self.counts.withLock { $0.mostRunning } }
@@ -39,6 +60,7 @@ final class CountingEchoHandler: HTTPHandler {
             $0.mostRunning = max($0.mostRunning, $0.running)
         }
         defer { self.counts.withLock { $0.running -= 1 } }
+        if request.pathWithoutQuery == "/held" { await self.waitForRelease() }
         return await EchoHandler().handle(request)
     }
 
