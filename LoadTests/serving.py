@@ -1,6 +1,7 @@
 """A `zenith serve` process for the scripts under LoadTests: started on ports the kernel picks
 (read from its announcements, so nothing races for a port), its memory read from /proc, stopped
 with SIGTERM."""
+import atexit
 import os
 import queue
 import re
@@ -28,6 +29,9 @@ class ZenithProcess:
         command = [*prefix, str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--operator-port", "0",
                    "--repository", str(repository), "--profiles", str(ROOT / "Profiles"), *flags]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True)
+        # A script that fails halfway must not leave a server behind (with --idle-poll it would
+        # keep a core busy and spoil every later measurement).
+        atexit.register(self._kill_if_running)
         self.url = self.operator_url = None
         # A thread reads the announcements (a select on the pipe would miss a line already
         # buffered by the previous readline) and keeps draining standard output afterwards.
@@ -48,6 +52,11 @@ class ZenithProcess:
         if self.url is None or self.operator_url is None:
             self.process.kill()
             raise SystemExit(f"zenith serve did not start:\n{self.log()[-3000:]}")
+
+    def _kill_if_running(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     @property
     def pid(self):

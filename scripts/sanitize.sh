@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite under a sanitizer (docs/TESTING.md):
+# The test suite under a sanitizer (docs/SANITIZERS.md):
 #
 #   scripts/sanitize.sh asan [FILTER...]     `swift test` under AddressSanitizer (.build-asan)
 #   scripts/sanitize.sh tsan [FILTER...]     `swift test` under ThreadSanitizer (.build-tsan)

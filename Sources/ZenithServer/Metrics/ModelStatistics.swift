@@ -39,13 +39,13 @@ final class ModelStatistics: Sendable {
 
     /// The model's plan names, in the order of `ModelProfile.plans`.
     private let plans: [String]
-    private let counts: Mutex<Counts>
+    private let counts: Locked<Counts>
 
     /// - Parameter plans: the model's plan names, in the order of `ModelProfile.plans`.
     init(plans: [String]) {
         self.plans = plans
         let zeros = Array(repeating: 0, count: plans.count)
-        counts = Mutex(Counts(planBatches: zeros, planSamples: zeros, planExits: zeros))
+        counts = Locked(Counts(planBatches: zeros, planSamples: zeros, planExits: zeros))
     }
 
     /// A request answered with outputs.

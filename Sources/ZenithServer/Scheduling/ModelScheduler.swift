@@ -25,7 +25,7 @@ public final class ModelScheduler: Sendable {
     let metrics: ModelMetrics
     let statistics: ModelStatistics
     private let clock: MonotonicClock
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let workers: Mutex<[ExecutorWorker]>
     private let timer: Mutex<WakeupTimer?>
     private let idleCPU: IdleCPUTime
@@ -86,7 +86,7 @@ public final class ModelScheduler: Sendable {
         self.clock = MonotonicClock()
         self.idleCPU = idleCPU
         self.logger = logger
-        self.state = Mutex(
+        self.state = Locked(
             State(
                 controller: controller,
                 reportingPolicy: controller.policy))
