@@ -56,7 +56,7 @@ import ZenithCore
         let deadline = try #require(
             { if case .admitted(let d, _) = controller.submit(id: 2, requested: tenMs, now: ms(0)) { d } else { nil } }())
         #expect(deadline <= ms(7) && deadline > ms(6.8), "\(deadline)")
-        for _ in 0..<5_000 { controller.recordOverhead(nanos: nanos(ms: 0.2)) }
+        for _ in 0..<20_000 { controller.recordOverhead(nanos: nanos(ms: 0.2)) }
         #expect(controller.submit(id: 3, requested: tenMs, now: ms(0)) == .admitted(deadline: ms(8.5), bestEffort: false))
     }
 

@@ -29,7 +29,7 @@ public struct LatencyModel: Sendable, Equatable {
     private var machine: Double = 1
     /// Each plan's lasting ratio to the machine factor.
     private var planFactors: [Double]
-    /// Measured / predicted over recent batches, its 98th percentile (``overrun``).
+    /// Measured / predicted over recent batches, its 99.5th percentile (``overrun``).
     private var overrunTracker: QuantileTracker
 
     /// Starts from the profile's latency priors, uncorrected.
@@ -45,10 +45,10 @@ public struct LatencyModel: Sendable, Equatable {
         points = profile.plans.map { plan in plan.latencyMicros.mapValues { Point(prior: $0) } }
         curves = profile.plans.map { LatencyCurve(points: $0.latencyMicros) }
         planFactors = Array(repeating: 1, count: profile.plans.count)
-        overrunTracker = QuantileTracker(quantile: 0.98, step: min(self.smoothing, 0.5), bounds: 1...4)
+        overrunTracker = QuantileTracker(quantile: 0.995, step: min(self.smoothing, 0.5), bounds: 1...4)
     }
 
-    /// How much longer than predicted the slow batches run: the 98th percentile of measured /
+    /// How much longer than predicted the slow batches run: the 99.5th percentile of measured /
     /// predicted over recent batches, from 1 to 4. The correction factors follow the mean; a
     /// controller that fills its queue up to the deadline by the mean misses with every batch
     /// slower than it, and when the frontend shares the workers' core a batch's time varies by

@@ -30,7 +30,7 @@ public struct Controller: Sendable {
     /// `latency`'s predictions, tabled per batch size.
     private(set) var costs: PlanCosts
     /// The time a request spends in the server outside the queue and the executor (decoding,
-    /// hops between threads, encoding, writing), its 98th percentile over recent answers, in ns;
+    /// hops between threads, encoding, writing), its 99.8th percentile over recent answers, in ns;
     /// `nil` until the server reports one.
     var overhead: QuantileTracker?
 
@@ -91,11 +91,11 @@ public struct Controller: Sendable {
     /// much before their deadline (at least the configured headroom): when the frontend shares
     /// the workers' core under a flood, the time around the compute grows to milliseconds.
     public mutating func recordOverhead(nanos: UInt64) {
-        if overhead == nil { overhead = QuantileTracker(quantile: 0.98, step: 0.05, bounds: 10_000...1_000_000_000) }
+        if overhead == nil { overhead = QuantileTracker(quantile: 0.998, step: 0.05, bounds: 10_000...1_000_000_000) }
         overhead?.record(Double(nanos))
     }
 
-    /// The recent 98th percentile of `recordOverhead`'s times, in ns (0 before the first).
+    /// The recent 99.8th percentile of `recordOverhead`'s times, in ns (0 before the first).
     public var overheadNanos: UInt64 { overhead.map { UInt64($0.value) } ?? 0 }
 
     /// Takes in the process's CPU times (`WorkerCapacity.record`), for the arrival rule.

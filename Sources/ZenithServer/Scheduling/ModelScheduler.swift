@@ -329,9 +329,9 @@ public final class ModelScheduler: Sendable {
         return state.withLock { ($0.controller.arrivalsPerSecond(at: now), $0.controller.capacity.workerCores) }
     }
 
-    /// What the controller keeps in hand for what it does not schedule: the recent 98th
-    /// percentile of the time requests spend around the compute, and of batches' measured /
-    /// predicted time (`Controller.overheadNanos`, `LatencyModel.overrun`).
+    /// What the controller keeps in hand for what it does not schedule: a recent high percentile
+    /// of the time requests spend around the compute, and of batches' measured / predicted time
+    /// (`Controller.overheadNanos`, `LatencyModel.overrun`).
     public var margins: (overheadNanos: UInt64, overrun: Double) {
         state.withLock { ($0.controller.overheadNanos, $0.controller.latency.overrun) }
     }
