@@ -21,13 +21,14 @@ class ZenithProcess:
     `prefix` (e.g. ["taskset", "-c", "0"]) goes before the binary. Its standard error is kept in
     a temporary file (`log()`), so a long run cannot block on a full pipe."""
 
-    def __init__(self, flags=(), repository=ROOT / "Models", prefix=(), startup_timeout=180):
-        binary = Path(os.environ.get("ZENITH_BIN", BIN / "zenith"))
+    def __init__(self, flags=(), repository=ROOT / "Models", prefix=(), startup_timeout=180, binary=None,
+                 profiles=ROOT / "Profiles"):
+        binary = Path(binary or os.environ.get("ZENITH_BIN", BIN / "zenith"))
         if not binary.exists():
             raise SystemExit(f"{binary} not found: run `swift build -c release` first")
         self._log = tempfile.TemporaryFile(mode="w+")
         command = [*prefix, str(binary), "serve", "--host", "127.0.0.1", "--port", "0", "--operator-port", "0",
-                   "--repository", str(repository), "--profiles", str(ROOT / "Profiles"), *flags]
+                   "--repository", str(repository), "--profiles", str(profiles), *flags]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log, text=True)
         # A script that fails halfway must not leave a server behind (with --idle-poll it would
         # keep a core busy and spoil every later measurement).

@@ -69,7 +69,7 @@ public final class HTTPClientConnection: Sendable {
         do {
             let (channel, handler, ready) = try await ClientBootstrap(group: eventLoopGroup)
                 .connectTimeout(timeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         () throws -> (any Channel, NIOLoopBound<any HTTPClientChannelHandler>, EventLoopFuture<Void>?) in

@@ -211,7 +211,17 @@ public final class HTTPServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(acceptHandler.value)
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // At the TCP level: `.socketOption(.tcp_nodelay)` would set SO_DEBUG (1 at
+            // SOL_SOCKET), which only a privileged process may, and every connection accepted by
+            // a server running as an ordinary user (the container's) failed its setup.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // The kernel keeps at most this much of a connection's output unsent; past it the
+            // socket is not writable and the connection stops being read (HTTP/1.1 and HTTP/2
+            // hold reads while output cannot leave). Without it the send buffer autotunes to
+            // megabytes: 40 clients pipelining health checks without reading made the server
+            // answer ~2.6 million of them (8 s of its core) before back-pressure set in.
+            .childChannelOption(
+                ChannelOptions.tcpOption(.init(rawValue: Self.tcpNotSentLowWatermark)), value: 64 * 1024)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
@@ -231,6 +241,9 @@ public final class HTTPServer: Service, Sendable {
 }
 
 extension HTTPServer {
+    /// `TCP_NOTSENT_LOWAT` (linux/tcp.h), which Glibc's module does not name.
+    static let tcpNotSentLowWatermark: CInt = 25
+
     /// The first handler of an accepted connection: it picks HTTP/1.1 or HTTP/2 from the first
     /// bytes and installs that protocol's handlers, which hand complete requests to `handler`.
     ///
