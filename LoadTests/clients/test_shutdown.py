@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from faults import H1Client, H2Client, infer_body  # noqa: E402
+from load_clients import H1Client, H2Client, infer_body  # noqa: E402
 from serving import ZenithProcess  # noqa: E402
 
 
