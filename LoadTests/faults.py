@@ -545,13 +545,15 @@ def soak(a, out):
 PHASES = {"flood": flood, "sigterm": sigterm, "slow-clients": slow_clients, "reload": reload, "soak": soak}
 
 
-def markdown(results, command):
+def markdown(results):
     lines = ["# Overload, faults and soak", "",
-             f"`{command}` on {CORES} cores: the server pinned to core {SERVER_CPU} with one executor worker "
-             f"(`{' '.join(SERVER_FLAGS)}`), the clients on core(s) {CLIENT_CPUS}. What each phase does and "
-             "checks: the docstring of LoadTests/faults.py.", ""]
+             f"`LoadTests/faults.py PHASE...` on {CORES} cores: the server pinned to core {SERVER_CPU} with one "
+             f"executor worker (`{' '.join(SERVER_FLAGS)}`), the clients on core(s) {CLIENT_CPUS}. What each "
+             "phase does and checks: the docstring of LoadTests/faults.py.", ""]
     for name, r in results.items():
         lines += [f"## {name}", ""]
+        if "started" in r:
+            lines += [f"Started {r['started']}, {r.get('wall_seconds', '?')} s.", ""]
         lines += [f"- {'PASS' if ok else 'FAIL'}: {check}" for check, ok in r["checks"].items()]
         lines += ["", "```json", json.dumps({k: v for k, v in r.items() if k not in ("checks", "per_minute")},
                                             indent=1), "```", ""]
@@ -581,13 +583,14 @@ def main():
     for phase in a.phases or list(PHASES):
         print(f"faults: {phase} ...", file=sys.stderr, flush=True)
         started = time.monotonic()
+        began = time.strftime("%Y-%m-%d %H:%M:%S %Z")
         results[phase] = PHASES[phase](a, out)
+        results[phase]["started"] = began
         results[phase]["wall_seconds"] = round(time.monotonic() - started, 1)
         for check, ok in results[phase]["checks"].items():
             print(f"  {'PASS' if ok else 'FAIL'}: {check}", file=sys.stderr, flush=True)
         report_json.write_text(json.dumps(results, indent=1) + "\n")
-    command = "LoadTests/faults.py " + " ".join(sys.argv[1:])
-    (out / "report.md").write_text(markdown(results, command.strip()))
+    (out / "report.md").write_text(markdown(results))
     failed = [f"{p}: {c}" for p, r in results.items() for c, ok in r["checks"].items() if not ok]
     print(f"wrote {out}/report.md; {len(failed)} check(s) failed" + "".join(f"\n  {f}" for f in failed),
           file=sys.stderr)
