@@ -1,8 +1,9 @@
 """SIGTERM under load loses no accepted request: every HTTP/2 stream the server's GOAWAY kept
 (id <= its last-stream-id) is answered, over several connections busy at the moment of the
-signal, and no HTTP/1.1 response is cut. A client that opened streams past the GOAWAY before it
-saw it used to lose answers too: the server closed with those frames unread and the kernel's RST
-destroyed the answers still in flight (now it closes lingering)."""
+signal, and no HTTP/1.1 response is cut. The clients keep opening streams until they see the
+GOAWAY, so the server has their newer frames unread when it closes: closed plainly, the kernel's
+RST would destroy the answers still in flight; the server closes lingering. The race needs a
+busy machine to show, hence several trials."""
 import sys
 from pathlib import Path
 

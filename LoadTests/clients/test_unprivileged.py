@@ -1,7 +1,7 @@
-"""The server as an ordinary user, as the container runs it (deploy/Containerfile). Every
-connection it accepted used to fail its setup there: a socket option meant for TCP was set at
-the socket level, where option 1 is SO_DEBUG, which only a privileged process may set; tests
-that run as root never saw it. Run as root, this test drops to `nobody` with setpriv."""
+"""The server as an ordinary user, as the container runs it (deploy/Containerfile): every
+connection must work there, so no socket option may need a privilege (TCP_NODELAY set at the
+socket level is SO_DEBUG, which does, and tests running as root would not notice). Run as
+root, this test drops to `nobody` with setpriv."""
 import os
 import shutil
 import stat

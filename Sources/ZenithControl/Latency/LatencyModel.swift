@@ -51,8 +51,8 @@ public struct LatencyModel: Sendable, Equatable {
     /// How much longer than predicted the slow batches run: the 99.5th percentile of measured /
     /// predicted over recent batches, from 1 to 4. The correction factors follow the mean; a
     /// controller that fills its queue up to the deadline by the mean misses with every batch
-    /// slower than it, and when the frontend shares the workers' core a batch's time varies by
-    /// several times (measured under a 10× flood: p50 1.8 ms, p99 5.1 ms for the same plan).
+    /// slower than it, and when the frontend shares the workers' core under a flood, one plan's
+    /// batch time varies by several times.
     public var overrun: Double { overrunTracker.value }
 
     /// Number of plans the model knows.

@@ -212,14 +212,14 @@ public final class HTTPServer: Service, Sendable {
                 }
             }
             // At the TCP level: `.socketOption(.tcp_nodelay)` would set SO_DEBUG (1 at
-            // SOL_SOCKET), which only a privileged process may, and every connection accepted by
-            // a server running as an ordinary user (the container's) failed its setup.
+            // SOL_SOCKET), which only a privileged process may, so a server running as an
+            // ordinary user (as the container's does) would fail every connection's setup.
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // The kernel keeps at most this much of a connection's output unsent; past it the
             // socket is not writable and the connection stops being read (HTTP/1.1 and HTTP/2
             // hold reads while output cannot leave). Without it the send buffer autotunes to
-            // megabytes: 40 clients pipelining health checks without reading made the server
-            // answer ~2.6 million of them (8 s of its core) before back-pressure set in.
+            // megabytes, and a client that pipelines cheap requests without reading gets that
+            // many answers computed (seconds of a core) before back-pressure sets in.
             .childChannelOption(
                 ChannelOptions.tcpOption(.init(rawValue: Self.tcpNotSentLowWatermark)), value: 64 * 1024)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
