@@ -27,7 +27,8 @@ CONFIGS = {p.parent.name: json.loads(p.read_text()) for p in sorted((ROOT / "Mod
 MODELS = {name: c["inputs"][0]["dims"] for name, c in CONFIGS.items()}
 INPUT = {name: c["inputs"][0]["name"] for name, c in CONFIGS.items()}
 OUTPUT = {name: c["outputs"][0]["name"] for name, c in CONFIGS.items()}
-# The machine may be busy: tests that check answers, not speed, send this latency target.
+# The machine may be busy: tests that check answers, not speed, send this latency target. Pass
+# a copy (`dict(RELAXED)`): tritonclient's infer adds its own headers to the dict it is given.
 RELAXED = {"zenith-latency-target-ms": "60000"}
 
 

@@ -220,7 +220,7 @@ def test_typed_contents_and_raw_contents_agree(channel, test_set):
 
 def test_classification(client, test_set):
     x, labels = batch_of(test_set, "fashion-cnn", 300, 16)
-    result = client.infer("fashion-cnn", [grpc_input("fashion-cnn", x)], headers=RELAXED,
+    result = client.infer("fashion-cnn", [grpc_input("fashion-cnn", x)], headers=dict(RELAXED),
                           outputs=[grpcclient.InferRequestedOutput("logits", class_count=3)])
     top = result.as_numpy("logits")
     assert top.shape == (16, 3)
@@ -236,7 +236,7 @@ def test_slo_parameters_are_honoured(client, test_set):
     p = parameters(result.get_response())
     assert p["latency_target_ms"] == 45000 and p["slo_met"] is True and p["expected_accuracy"] >= 0.5
     # Metadata stands in for parameters, as headers do over REST.
-    p = parameters(client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], headers=RELAXED).get_response())
+    p = parameters(client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], headers=dict(RELAXED)).get_response())
     assert p["latency_target_ms"] == 60000
     for bad, phrase in [({"accuracy_target": 1.5}, "accuracy_target"), ({"slo_class": "platinum"}, "platinum"),
                         ({"latency_target_ms": -3}, "latency"), ({"accuracy_target": "high"}, "accuracy_target")]:
@@ -246,7 +246,7 @@ def test_slo_parameters_are_honoured(client, test_set):
         assert phrase in error.value.message()
     # Triton's own `timeout` (µs) and `priority` are read as over REST.
     p = parameters(client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], timeout=30_000_000, priority=1,
-                                headers=RELAXED).get_response())
+                                headers=dict(RELAXED)).get_response())
     assert p["latency_target_ms"] == 30000
 
 
@@ -293,10 +293,10 @@ def test_bad_requests_get_grpc_codes(client, test_set):
         ("no-such-model", wrong_shape, "NOT_FOUND", "unknown model"),
     ]:
         with pytest.raises(InferenceServerException) as error:
-            client.infer(model, [tensor], headers=RELAXED)
+            client.infer(model, [tensor], headers=dict(RELAXED))
         assert error.value.status() == f"StatusCode.{code}"
         assert phrase in error.value.message()
-    assert client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], headers=RELAXED).as_numpy("logits").shape == (
+    assert client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], headers=dict(RELAXED)).as_numpy("logits").shape == (
         2, 10)
 
 
@@ -355,7 +355,7 @@ def test_compressed_messages_are_refused(server, client, test_set):
     x, _ = batch_of(test_set, "fashion-mlp", 0, 1)
     # A client that compresses (grpc-encoding: gzip) hears that only identity is served.
     with pytest.raises(InferenceServerException) as error:
-        client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], compression_algorithm="gzip", headers=RELAXED)
+        client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], compression_algorithm="gzip", headers=dict(RELAXED))
     assert error.value.status() == "StatusCode.UNIMPLEMENTED" and "uncompressed" in error.value.message()
     # The compressed flag without any grpc-encoding breaks the framing.
     message = service_pb2.ServerLiveRequest().SerializeToString()
@@ -386,11 +386,11 @@ def test_unload_and_load(client, test_set):
     assert index["fashion-mlp"] == ("UNAVAILABLE", "unloaded")
     x, _ = batch_of(test_set, "fashion-mlp", 0, 1)
     with pytest.raises(InferenceServerException) as error:
-        client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], headers=RELAXED)
+        client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], headers=dict(RELAXED))
     assert error.value.status() == "StatusCode.NOT_FOUND"
     client.load_model("fashion-mlp")
     assert client.is_model_ready("fashion-mlp")
-    assert client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], headers=RELAXED).as_numpy("logits").shape == (
+    assert client.infer("fashion-mlp", [grpc_input("fashion-mlp", x)], headers=dict(RELAXED)).as_numpy("logits").shape == (
         1, 10)
     with pytest.raises(InferenceServerException) as error:
         client.load_model("no-such-model")

@@ -74,7 +74,7 @@ def test_infer_real_test_images(client, test_set, model, binary):
         tensor.set_data_from_numpy(x, binary_data=binary)
         result = client.infer(
             model, [tensor], outputs=[httpclient.InferRequestedOutput(OUTPUT[model], binary_data=binary)],
-            request_id=f"{model}-{start}", headers=RELAXED)
+            request_id=f"{model}-{start}", headers=dict(RELAXED))
         logits = result.as_numpy(OUTPUT[model])
         assert logits.shape == (16, 10) and logits.dtype == np.float32
         response = result.get_response()
@@ -92,7 +92,7 @@ def test_default_outputs_come_back_binary(client, test_set):
     x, labels = batch_of(test_set, "fashion-mlp", 200, 8)
     tensor = httpclient.InferInput("input", list(x.shape), "FP32")
     tensor.set_data_from_numpy(x)
-    result = client.infer("fashion-mlp", [tensor], headers=RELAXED)
+    result = client.infer("fashion-mlp", [tensor], headers=dict(RELAXED))
     assert result.get_output("logits")["parameters"]["binary_data_size"] == 8 * 10 * 4
     assert (result.as_numpy("logits").argmax(axis=1) == labels).sum() >= 6
 
@@ -104,7 +104,7 @@ def test_classification(client, test_set, binary):
     tensor.set_data_from_numpy(x, binary_data=True)
     result = client.infer(
         "fashion-cnn", [tensor], outputs=[httpclient.InferRequestedOutput("logits", binary_data=binary, class_count=3)],
-        headers=RELAXED)
+        headers=dict(RELAXED))
     top = result.as_numpy("logits")
     assert top.shape == (16, 3)
     entries = [(value.decode() if isinstance(value, bytes) else value).split(":") for value in top[:, 0]]
@@ -139,13 +139,13 @@ def test_bad_requests_get_4xx_and_a_reason(client, test_set):
         ("no-such-model", wrong_shape, "404", "unknown model"),
     ]:
         with pytest.raises(InferenceServerException) as error:
-            client.infer(model, [tensor], headers=RELAXED)
+            client.infer(model, [tensor], headers=dict(RELAXED))
         assert error.value.status() == status
         assert phrase in error.value.message()
     # The server is still serving.
     good = httpclient.InferInput("input", [2, 784], "FP32")
     good.set_data_from_numpy(x)
-    assert client.infer("fashion-mlp", [good], headers=RELAXED).as_numpy("logits").shape == (2, 10)
+    assert client.infer("fashion-mlp", [good], headers=dict(RELAXED)).as_numpy("logits").shape == (2, 10)
 
 
 def test_statistics(client):
