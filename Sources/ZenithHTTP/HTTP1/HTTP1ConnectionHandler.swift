@@ -24,7 +24,6 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         var receivedNanos: UInt64
     }
 
-
     private var state: HTTP1ConnectionStateMachine
     private var partial: PartialRequest?
     private let connection: ConnectionContext
