@@ -53,6 +53,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "OpenBLAS threads (default: cores / workers, at least 1).")
     var blasThreads: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Event loop threads of the data port (default: the cores this process may use).",
+            discussion: """
+                More loops than cores only adds context switches between them: a server pinned \
+                to one core runs one loop there.
+                """))
+    var eventLoops: Int?
+
     @Flag(help: "Switch the SLO controller off: always dense, first come first served (for comparisons).")
     var denseOnly = false
 
@@ -180,6 +189,7 @@ struct Serve: AsyncParsableCommand {
         _ = try operatorToken()
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let blasThreads, blasThreads < 1 { throw ValidationError("--blas-threads must be at least 1") }
+        if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
         guard resolvedWorkers * resolvedBLASThreads <= max(Self.cores, resolvedWorkers) else {
             throw ValidationError(
                 "--workers \(resolvedWorkers) × --blas-threads \(resolvedBLASThreads) exceeds the \(Self.cores) cores")
@@ -262,7 +272,8 @@ struct Serve: AsyncParsableCommand {
                 host: host, port: port, maxBodyBytes: maxBodyBytes, maxConnectionBodyBytes: maxConnectionBodyBytes,
                 maxProcessBodyBytes: maxProcessBodyBytes, maxConnections: maxConnections,
                 maxConnectionsPerClient: maxConnectionsPerClient,
-                requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded()))),
+                requestTimeout: .milliseconds(Int64((requestTimeout * 1000).rounded())),
+                eventLoopThreads: eventLoops ?? Self.cores),
             operator: OperatorConfiguration(
                 host: operatorHost, port: operatorPort, token: try operatorToken(), stateDirectory: stateDir,
                 listens: !noOperator),

@@ -35,7 +35,7 @@ extension Controller {
     public mutating func submit(ids: [RequestID], targets resolved: RequestTargets, now: Instant) -> AdmissionDecision {
         arrivals.record(at: now, count: ids.count)
         var targets = resolved
-        targets.deadline = configuration.planningDeadline(resolved, overheadNanos: overheadNanos)
+        targets.deadline = configuration.planningDeadline(resolved, overheadNanos: overheadNanos(at: now))
         if let duplicate = ids.first(where: queue.contains) { return .invalid(.duplicateRequestID(duplicate)) }
         guard targets.accuracyTarget <= profile.bestAccuracy else {
             return .invalid(.accuracyAboveModel(requested: targets.accuracyTarget, best: profile.bestAccuracy))

@@ -30,9 +30,9 @@ public struct Controller: Sendable {
     /// `latency`'s predictions, tabled per batch size.
     private(set) var costs: PlanCosts
     /// The time a request spends in the server outside the queue and the executor (decoding,
-    /// hops between threads, encoding, writing), its 99.8th percentile over recent answers, in ns;
-    /// `nil` until the server reports one.
-    var overhead: QuantileTracker?
+    /// hops between threads, encoding, writing): its 99.8th percentile over the answers of the
+    /// last two seconds.
+    var overhead = WindowedQuantile(quantile: 0.998, windowNanos: 2_000_000_000)
 
     /// - Parameters:
     ///   - profile: the model's plans.
@@ -87,16 +87,19 @@ public struct Controller: Sendable {
     }
 
     /// Takes in how long an answered request spent in the server outside the queue and the
-    /// executor, from its arrival until its last byte left. Requests are planned to finish that
-    /// much before their deadline (at least the configured headroom): when the frontend shares
-    /// the workers' core under a flood, the time around the compute grows to milliseconds.
-    public mutating func recordOverhead(nanos: UInt64) {
-        if overhead == nil { overhead = QuantileTracker(quantile: 0.998, step: 0.05, bounds: 10_000...1_000_000_000) }
-        overhead?.record(Double(nanos))
+    /// executor, from its arrival until its last byte left at `now`. Requests are planned to
+    /// finish that much before their deadline (at least the configured headroom, at most half the
+    /// target: `ControllerConfiguration.planningDeadline`): when the frontend shares the workers'
+    /// core under a flood, the time around the compute grows to milliseconds.
+    public mutating func recordOverhead(nanos: UInt64, now: Instant) {
+        overhead.record(nanos, now: now.nanoseconds)
     }
 
-    /// The recent 99.8th percentile of `recordOverhead`'s times, in ns (0 before the first).
-    public var overheadNanos: UInt64 { overhead.map { UInt64($0.value) } ?? 0 }
+    /// The 99.8th percentile of `recordOverhead`'s times over the two seconds before `now`, in ns
+    /// (0 without any).
+    public mutating func overheadNanos(at now: Instant) -> UInt64 {
+        overhead.value(at: now.nanoseconds)
+    }
 
     /// Takes in the process's CPU times (`WorkerCapacity.record`), for the arrival rule.
     public mutating func recordCPU(_ sample: WorkerCapacity.Sample) {

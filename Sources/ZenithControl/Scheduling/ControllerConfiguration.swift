@@ -56,13 +56,20 @@ public struct ControllerConfiguration: Sendable, Equatable {
     }
 
     /// The deadline the controller plans for: `targets.deadline` brought forward by the headroom,
-    /// or by `overheadNanos` (the time requests recently spent around the compute) if longer.
+    /// or by `overheadNanos` (the time requests recently spent around the compute) if longer, but
+    /// by that time at most half the target.
+    ///
+    /// Past half the target the time around the compute is a stall (a descheduled event loop, a
+    /// saturated frontend) that no plan choice repairs, and planning for all of it would refuse
+    /// every request: refusals cost the frontend nearly what answers do, and with no answers the
+    /// estimate would learn nothing new.
     func planningDeadline(_ targets: RequestTargets, overheadNanos: UInt64 = 0) -> Instant {
         guard targets.deadline != .distantFuture, targets.deadline > targets.arrival else {
             return targets.deadline
         }
-        let span = Double(targets.deadline.nanoseconds(since: targets.arrival))
+        let spanNanos = targets.deadline.nanoseconds(since: targets.arrival)
+        let span = Double(spanNanos)
         let headroom = targets.arrival.advanced(by: UInt64(span * (1 - deadlineHeadroom)))
-        return min(headroom, targets.deadline.retreated(by: overheadNanos))
+        return min(headroom, targets.deadline.retreated(by: min(overheadNanos, spanNanos / 2)))
     }
 }

@@ -39,6 +39,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var readHeldForWrites = false
     /// Bytes of the partial request's body reserved in the server's body budget.
     private var reservedBodyBytes = 0
+    /// Responses are written as they are ready but flushed once per event loop tick (`scheduleFlush`).
+    private var isFlushScheduled = false
 
     init(limits: HTTP1ConnectionStateMachine.Limits, connection: ConnectionContext) {
         self.state = HTTP1ConnectionStateMachine(limits: limits)
@@ -326,9 +328,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         let deliveries = flush.responses.compactMap(\.response.delivery)
         if deliveries.isEmpty, case .keepOpen = flush.afterWrite {
             // Nothing waits for this write (health checks, metadata): no future to allocate.
-            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            context.write(self.wrapOutboundOut(buffer), promise: nil)
+            self.scheduleFlush(context: context)
         } else {
-            let written = context.writeAndFlush(self.wrapOutboundOut(buffer)).assumeIsolated()
+            let written = context.write(self.wrapOutboundOut(buffer)).assumeIsolated()
+            self.scheduleFlush(context: context)
             if !deliveries.isEmpty {
                 written.whenSuccess { for delivery in deliveries { delivery.sent() } }
             }
@@ -344,6 +348,18 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         if flush.resumeReading {
             self.read(context: context)
+        }
+    }
+
+    /// Flushes at the end of this event loop tick rather than at once: the answers of one read
+    /// burst of pipelined requests, or of one batch whose members share this connection, then
+    /// leave in one system call (each `write` to a socket costs more than the answer's encoding).
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !self.isFlushScheduled else { return }
+        self.isFlushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.isFlushScheduled = false
+            if let context = self.context { context.flush() }
         }
     }
 }

@@ -79,7 +79,7 @@ extension InferenceServer {
                 let total = sent.nanoseconds(since: arrival)
                 if sentNanos != nil {
                     let inside = result.queueNanos &+ result.computeNanos
-                    loaded.scheduler.recordOverhead(nanos: total > inside ? total - inside : 0)
+                    loaded.scheduler.recordOverhead(nanos: total > inside ? total - inside : 0, at: sent)
                 }
                 loaded.metrics.served(delivered, totalNanos: total)
                 loaded.statistics.served(delivered, totalNanos: total)

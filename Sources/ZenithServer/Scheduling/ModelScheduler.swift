@@ -130,8 +130,8 @@ public final class ModelScheduler: Sendable {
 
     /// Reports how long an answered request spent outside the queue and the executor, until its
     /// last byte left (`Controller.recordOverhead`).
-    public func recordOverhead(nanos: UInt64) {
-        state.withLock { $0.controller.recordOverhead(nanos: nanos) }
+    public func recordOverhead(nanos: UInt64, at sent: Instant) {
+        state.withLock { $0.controller.recordOverhead(nanos: nanos, now: sent) }
     }
 
     /// The request's `PendingInference`, for the cancellation handler, which may run before it exists.
@@ -333,7 +333,8 @@ public final class ModelScheduler: Sendable {
     /// of the time requests spend around the compute, and of batches' measured / predicted time
     /// (`Controller.overheadNanos`, `LatencyModel.overrun`).
     public var margins: (overheadNanos: UInt64, overrun: Double) {
-        state.withLock { ($0.controller.overheadNanos, $0.controller.latency.overrun) }
+        let now = clock.now()
+        return state.withLock { ($0.controller.overheadNanos(at: now), $0.controller.latency.overrun) }
     }
 
     /// Replaces the SLO policy from the next request on (the operator API's entry point).
