@@ -50,7 +50,7 @@ public struct OperatorClient: Sendable {
         var body: [UInt8] = []
         if let json = request.body {
             headers.append(name: "content-type", value: "application/json")
-            body = Array(json.serialized().utf8)
+            body = json.serializedBytes()
         }
         let httpRequest = HTTPRequest(
             method: request.method, path: endpoint.pathPrefix + request.path, headers: headers, body: body)

@@ -18,17 +18,6 @@ extension JSONValue {
         try self.init(parsing: Array(text.utf8), maxDepth: maxDepth)
     }
 
-    /// The JSON text of this value. Non-finite numbers, which JSON cannot carry, become `null`.
-    public func serialized(pretty: Bool = false) -> String {
-        let object = makeJSONC()
-        defer { json_object_put(object) }
-        let flags = (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN)
-            | JSON_C_TO_STRING_NOSLASHESCAPE
-        var length = 0
-        guard let text = json_object_to_json_string_length(object, Int32(flags), &length) else { return "null" }
-        return String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
-    }
-
     /// Runs json-c's tokenizer over the input; the caller owns the returned object.
     static func parseJSONC(_ bytes: some Collection<UInt8>, maxDepth: Int) throws(JSONError) -> OpaquePointer? {
         // Contiguous input (an array or a slice of one, as request bodies are) is read in place:
@@ -150,33 +139,6 @@ extension JSONValue {
             self = .object(result)
         default:
             self = .null
-        }
-    }
-
-    func makeJSONC() -> OpaquePointer? {
-        switch self {
-        case .null:
-            return nil
-        case .bool(let value):
-            return json_object_new_boolean(value ? 1 : 0)
-        case .int(let value):
-            return json_object_new_int64(value)
-        case .double(let value):
-            guard value.isFinite else { return nil }
-            // Swift prints the shortest text that reads back to the same Double.
-            return json_object_new_double_s(value, value.description)
-        case .string(let value):
-            return value.withCString { json_object_new_string_len($0, Int32(value.utf8.count)) }
-        case .array(let values):
-            let array = json_object_new_array_ext(Int32(values.count))
-            for value in values { json_object_array_add(array, value.makeJSONC()) }
-            return array
-        case .object(let object):
-            let result = json_object_new_object()
-            for (key, value) in object.entries {
-                json_object_object_add(result, key, value.makeJSONC())
-            }
-            return result
         }
     }
 }

@@ -92,4 +92,47 @@ import ZenithJSON
         expected["inf"] = .null
         #expect(try JSONValue(parsing: text) == .object(expected))
     }
+
+    /// Every control character is escaped, the usual ones by name; other UTF-8 passes as it is;
+    /// json-c (the parser) reads back exactly what was written.
+    @Test func escapesControlCharactersAndReadsBackThroughTheParser() throws {
+        let odd = "tab\t nl\n cr\r bs\u{08} ff\u{0C} nul\u{00} esc\u{1B} del\u{7F} quote\" back\\ é 猫 🙂"
+        let text = JSONValue.string(odd).serialized()
+        #expect(text == "\"tab\\t nl\\n cr\\r bs\\b ff\\f nul\\u0000 esc\\u001b del\u{7F} quote\\\" back\\\\ é 猫 🙂\"")
+        #expect(try JSONValue(parsing: text) == .string(odd))
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let characters = (0..<Int.random(in: 0...12, using: &rng)).map { _ in
+                Character(Unicode.Scalar(UInt8.random(in: 0...0x7F, using: &rng)))
+            }
+            let string = String(characters)
+            // json-c ends an object's key at a NUL (it keeps keys as C strings).
+            let value: JSONValue = [
+                "k\(string.filter { $0 != "\u{0}" })": .array([
+                    .string(string), .int(.random(in: .min ... .max, using: &rng)),
+                    .double(.random(in: -1e300...1e300, using: &rng)),
+                ])
+            ]
+            #expect(try JSONValue(parsing: value.serialized()) == value)
+        }
+    }
+
+    /// Pretty text: two spaces a level, a space after each colon, empty containers on one line.
+    @Test func prettyTextIsIndentedByTwoSpaces() {
+        let value: JSONValue = ["a": 1, "b": [true, ["c": nil]], "e": [:], "f": []]
+        #expect(
+            value.serialized(pretty: true) == """
+                {
+                  "a": 1,
+                  "b": [
+                    true,
+                    {
+                      "c": null
+                    }
+                  ],
+                  "e": {},
+                  "f": []
+                }
+                """)
+    }
 }

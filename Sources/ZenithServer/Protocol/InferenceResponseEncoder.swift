@@ -69,7 +69,7 @@ public struct InferenceResponseEncoder: Sendable {
         body["parameters"] = .object(
             Self.parameters(for: result, totalNanos: totalNanos, latencyTargetNanos: latencyTargetNanos))
         body["outputs"] = .array(outputs)
-        let header = Array(JSONValue.object(body).serialized().utf8)
+        let header = JSONValue.object(body).serializedBytes()
         guard !binary.isEmpty || request.outputs.contains(where: \.binary) else {
             return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: header)
         }

@@ -45,7 +45,7 @@ public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible 
         var headers: HTTPHeaderList = ["content-type": "application/json"]
         if let retryAfterSeconds { headers.append(name: "retry-after", value: String(retryAfterSeconds)) }
         if let allowedMethods { headers.append(name: "allow", value: allowedMethods.joined(separator: ", ")) }
-        return HTTPResponse(status: status, headers: headers, body: Array(JSONValue.object(body).serialized().utf8))
+        return HTTPResponse(status: status, headers: headers, body: JSONValue.object(body).serializedBytes())
     }
 }
 

@@ -163,7 +163,7 @@ extension HTTPResponse {
     /// A JSON response written by json-c.
     static func json(_ value: JSONValue, status: Int = 200) -> HTTPResponse {
         HTTPResponse(
-            status: status, headers: ["content-type": "application/json"], body: Array(value.serialized().utf8))
+            status: status, headers: ["content-type": "application/json"], body: value.serializedBytes())
     }
 }
 
