@@ -64,7 +64,7 @@ public struct SampleReport: Sendable, Equatable {
 
 extension InferenceResult {
     /// The longest queue wait of the request's samples.
-    public var queueNanos: UInt64 { samples.map(\.queueNanos).max() ?? 0 }
+    public var queueNanos: UInt64 { samples.reduce(0) { max($0, $1.queueNanos) } }
 
     /// Executor time of the batches that served the request, each counted once.
     public var computeNanos: UInt64 {
