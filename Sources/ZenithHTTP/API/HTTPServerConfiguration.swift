@@ -39,9 +39,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// slower one is answered 408 and its connection closed. Default 30 s.
     public var requestTimeout: Duration
     /// `nil`: connections are served on the process's shared event loops. A number: this server
-    /// runs on its own event loop threads, which nothing else queues work on, so it answers while
-    /// the shared loops are busy (the health listener, which liveness probes must reach however
-    /// loaded the data port is). Default `nil`.
+    /// runs on its own event loop threads, which nothing else queues work on: the data port as
+    /// many as the cores the process may use (the shared group has one per core of the machine,
+    /// which on a pinned server only adds context switches), the health listener one, so that it
+    /// answers however loaded the data port is. Default `nil`.
     public var eventLoopThreads: Int?
 
     /// Creates a configuration; every parameter has the documented default.
