@@ -53,7 +53,10 @@ extension NGHTTP2Session {
             let action: HTTP2StreamState.DataAction?
             if session.streams[streamID]?.acceptsBody != true {
                 action = .discarded
-            } else if session.bufferedBodyBytes + length > session.limits.maxConnectionBodyBytes {
+            } else if session.reservedBodyBytes + length > session.limits.maxConnectionBodyBytes,
+                // What the streams hold is at most what is reserved: only near the limit are they added up.
+                session.bufferedBodyBytes + length > session.limits.maxConnectionBodyBytes
+            {
                 action = session.streams[streamID]?.refuseBody(
                     .connectionBodiesTooLarge(limit: session.limits.maxConnectionBodyBytes))
             } else if !session.reserveBody(length) {

@@ -41,7 +41,7 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     var streams: [Int32: HTTP2StreamState] = [:]
 
     /// Request-body bytes the streams hold, not yet handed to a handler (at most
-    /// `maxConcurrentStreams` streams to add up, once per DATA frame).
+    /// `maxConcurrentStreams` streams to add up).
     var bufferedBodyBytes: Int { self.streams.values.reduce(0) { $0 + $1.body.count } }
     /// Filled during ``receive(_:)``; the caller handles them and calls ``clearEvents()``.
     private(set) var events: [Event] = []
@@ -122,6 +122,7 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     /// Returns to the server's budget what the streams no longer hold (bodies handed out,
     /// refused, discarded or closed with their stream).
     func settleBodyBudget() {
+        guard self.reservedBodyBytes > 0 else { return }
         let held = self.bufferedBodyBytes
         guard self.reservedBodyBytes > held else { return }
         self.bodyBudget.release(self.reservedBodyBytes - held)
