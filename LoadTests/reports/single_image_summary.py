@@ -9,15 +9,7 @@ import csv
 import json
 from pathlib import Path
 
-
-def spread(values, digits=1):
-    if not values:
-        return "–"
-    mean = sum(values) / len(values)
-    text = f"{mean:.{digits}f}"
-    if len(values) > 1:
-        text += f" ({min(values):.{digits}f}–{max(values):.{digits}f})"
-    return text
+from baselines_summary import spread
 
 
 def main():
@@ -54,7 +46,7 @@ def main():
     print("|---|---|---|---|---|")
     for key in order:
         c = cost[key]
-        print(f"| {key[0]} | {key[1]} | {spread(c['us'])} | {spread(c['switches'], 2)} | {spread(c['answered'], 2)} |")
+        print(f"| {key[0]} | {key[1]} | {spread(c['us'], scale=1)} | {spread(c['switches'], scale=1, digits=2)} | {spread(c['answered'], scale=1, digits=2)} |")
     builds = sorted({b for b, _ in order}, key=lambda b: b == "current")
     if len(builds) == 2:
         print()
@@ -92,8 +84,8 @@ def main():
         for mode, entry in runs.items():
             mix = ", ".join(f"{name} {share * 100:.1f}%" for name, share in
                             sorted(mixes[mode].items(), key=lambda kv: -kv[1])[:3])
-            print(f"| {http} | {capacity:.0f} | {'**slo**' if mode == 'slo' else mode} | {spread(entry['attainment'])} "
-                  f"| {spread(entry['p99'])} | {spread(entry['failed'])} | {mix} |")
+            print(f"| {http} | {capacity:.0f} | {'**slo**' if mode == 'slo' else mode} | {spread(entry['attainment'], scale=1)} "
+                  f"| {spread(entry['p99'], scale=1)} | {spread(entry['failed'], scale=1)} | {mix} |")
 
 
 if __name__ == "__main__":
