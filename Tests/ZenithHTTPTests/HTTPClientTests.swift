@@ -51,7 +51,7 @@ import ZenithTestSupport
             let client = try await self.connect(port, version)
             // 300 kB is several times HTTP/2's default 64 KiB window: flow control must work on
             // the request (server's window) and the response (ours).
-            let upload = ClientTestHandler.pattern(count: 300_000).reversed().map { $0 }
+            let upload = Array(ClientTestHandler.pattern(count: 300_000).reversed())
             let echoed = try await client.execute(
                 HTTPRequest(method: "POST", path: "/echo", headers: ["content-type": "application/octet-stream"], body: upload))
             #expect(echoed.status == 200)
