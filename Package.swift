@@ -136,7 +136,12 @@ let package = Package(
 
         // Helpers shared by test targets (running external clients such as curl and nghttp).
         .target(
-            name: "ZenithTestSupport", dependencies: ["ZenithHTTP", .product(name: "Logging", package: "swift-log")],
+            name: "ZenithTestSupport",
+            dependencies: [
+                "ZenithHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             path: "Tests/ZenithTestSupport"),
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
         .testTarget(
