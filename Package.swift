@@ -155,6 +155,7 @@ let package = Package(
             name: "ZenithHTTPTests",
             dependencies: [
                 "ZenithHTTP", "ZenithTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
