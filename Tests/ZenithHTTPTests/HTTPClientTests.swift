@@ -97,53 +97,64 @@ import ZenithTestSupport
         }
     }
 
+    /// Thousands of requests: the server and the client each have an event loop of their own
+    /// (`withEventLoopGroup`), so that this traffic does not hold up the other tests' connections.
     @Test(arguments: versions)
     func completionAPIFromOtherThreadsAnswersEveryRequestOnTheLoop(version: HTTPVersion) async throws {
-        try await withServer(handler: ClientTestHandler()) { port, _ in
-            let client = try await self.connect(port, version)
-            let total = 4000
-            let outcome = Mutex((ok: 0, failed: 0, offLoop: 0))
-            // What the test has submitted and not yet seen answered: it keeps HTTP/2 under the
-            // server's 128 streams, as a load generator must.
-            let outstanding = Atomic(0)
-            let batch = 25
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let completion: @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void = { result in
-                    outstanding.subtract(1, ordering: .relaxed)
-                    let finished = outcome.withLock { state -> Bool in
-                        if case .success(let response) = result, response.status == 200 {
-                            state.ok += 1
-                        } else {
-                            state.failed += 1
-                        }
-                        if !client.eventLoop.inEventLoop { state.offLoop += 1 }
-                        return state.ok + state.failed == total
-                    }
-                    if finished { done.resume() }
-                }
-                // Several submitting threads, none of them the connection's loop.
-                PlainThreads.run(count: 4) { thread in
-                    for round in 0..<(total / 4 / batch) {
-                        while true {
-                            let current = outstanding.load(ordering: .relaxed)
-                            if current + batch <= 128,
-                                outstanding.compareExchange(expected: current, desired: current + batch, ordering: .relaxed).exchanged
-                            {
-                                break
+        var configuration = HTTPServerConfiguration()
+        configuration.eventLoopThreads = 1
+        try await withServer(configuration, handler: ClientTestHandler()) { port, _ in
+            try await withEventLoopGroup { group in
+                let client = try await HTTPClientConnection.connect(
+                    host: "127.0.0.1", port: port, version: version, eventLoopGroup: group,
+                    connectTimeout: EventCount.generousTimeout)
+                let total = 4000
+                let outcome = Mutex((ok: 0, failed: 0, offLoop: 0))
+                // What the test has submitted and not yet seen answered: it keeps HTTP/2 under the
+                // server's 128 streams, as a load generator must.
+                let outstanding = Atomic(0)
+                let batch = 25
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    let completion: @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void = { result in
+                        outstanding.subtract(1, ordering: .relaxed)
+                        let finished = outcome.withLock { state -> Bool in
+                            if case .success(let response) = result, response.status == 200 {
+                                state.ok += 1
+                            } else {
+                                state.failed += 1
                             }
-                            usleep(100)
+                            if !client.eventLoop.inEventLoop { state.offLoop += 1 }
+                            return state.ok + state.failed == total
                         }
-                        for index in 0..<batch {
-                            client.execute(
-                                HTTPRequest(method: "GET", path: "/x?t=\(thread)&r=\(round)&i=\(index)"), completion: completion)
+                        if finished { done.resume() }
+                    }
+                    // Several submitting threads, none of them the connection's loop.
+                    PlainThreads.run(count: 4) { thread in
+                        for round in 0..<(total / 4 / batch) {
+                            while true {
+                                let current = outstanding.load(ordering: .relaxed)
+                                if current + batch <= 128,
+                                    outstanding.compareExchange(
+                                        expected: current, desired: current + batch, ordering: .relaxed
+                                    ).exchanged
+                                {
+                                    break
+                                }
+                                usleep(100)
+                            }
+                            for index in 0..<batch {
+                                client.execute(
+                                    HTTPRequest(method: "GET", path: "/x?t=\(thread)&r=\(round)&i=\(index)"),
+                                    completion: completion)
+                            }
                         }
                     }
                 }
+                let final = outcome.withLock { $0 }
+                #expect(final.ok == total, "failed: \(final.failed)")
+                #expect(final.offLoop == 0)
+                await client.close()
             }
-            let final = outcome.withLock { $0 }
-            #expect(final.ok == total, "failed: \(final.failed)")
-            #expect(final.offLoop == 0)
-            await client.close()
         }
     }
 
