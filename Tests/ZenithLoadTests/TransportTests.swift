@@ -80,6 +80,23 @@ private struct SlowHandler: HTTPHandler {
         await process.stop(timeout: 1)
     }
 
+    /// zenith announces its ports in one write: a line after the serving line that is not the
+    /// operator's means there is no operator API, and the wait for it ends there, not at its deadline.
+    @Test func anAnnouncementWithoutTheOperatorLineHasNoOperatorEndpoint() async throws {
+        let fake = try script(
+            """
+            printf 'zenith: serving fashion-cnn on http://127.0.0.1:41004\\nzenith: health on http://127.0.0.1:41005\\n'
+            exec sleep 60
+            """)
+        defer { try? FileManager.default.removeItem(atPath: fake.folder) }
+        let start = ContinuousClock.now
+        let process = try await ServerProcess.start(executable: fake.path, logPath: "\(fake.folder)/log")
+        #expect(ContinuousClock.now - start < .seconds(60), "the operator line's wait ran to its deadline")
+        #expect(process.endpoint == Endpoint(host: "127.0.0.1", port: 41004))
+        #expect(process.operatorEndpoint == nil)
+        await process.stop(timeout: 1)
+    }
+
     @Test func aZenithThatRefusesTheOperatorPortIsAnError() async throws {
         let fake = try script(
             """
