@@ -108,6 +108,7 @@ let package = Package(
                 "ZenithData", "ZenithGRPC", "ZenithHTTP", "ZenithJSON",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -136,7 +137,13 @@ let package = Package(
 
         // Helpers shared by test targets (running external clients such as curl and nghttp).
         .target(
-            name: "ZenithTestSupport", dependencies: ["ZenithHTTP", .product(name: "Logging", package: "swift-log")],
+            name: "ZenithTestSupport",
+            dependencies: [
+                "ZenithHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Tests/ZenithTestSupport"),
         .testTarget(name: "ZenithJSONTests", dependencies: ["ZenithJSON"]),
         .testTarget(
@@ -150,6 +157,7 @@ let package = Package(
             name: "ZenithHTTPTests",
             dependencies: [
                 "ZenithHTTP", "ZenithTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,7 +3,10 @@
 # (swift-testing), the protocol test with a real client (Python tritonclient against
 # `zenith serve`), the model-preparation tests (ONNX import and refusals, the PyTorch reference
 # of every plan kind, torchvision architectures against ONNX Runtime), then `zenith eval` on the
-# real Fashion-MNIST test set for every model, and a bounded fuzzing run of every parser.
+# real Fashion-MNIST test set for every model, a bounded fuzzing run of every parser, and last
+# the unit and integration tests again under AddressSanitizer (with LeakSanitizer) and under
+# ThreadSanitizer (docs/SANITIZERS.md: each is a debug build of its own, .build-asan and
+# .build-tsan, and fails on any report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +38,12 @@ done
 
 echo "== deploy/ validation"
 deploy/validate.sh
+
+# The sanitizers last: the longest part, so the checks above report first. The release server
+# under the client tests with AddressSanitizer (`scripts/sanitize.sh asan-clients`) is not run
+# here: its own release build costs about as much as the asan run, for the frontend that the
+# asan run already exercises in-process.
+echo "== the suite under AddressSanitizer"
+scripts/sanitize.sh asan
+echo "== the suite under ThreadSanitizer"
+scripts/sanitize.sh tsan

@@ -7,14 +7,18 @@ import ZenithTestSupport
 
 /// The commands against an in-test operator API on ZenithHTTP's server, over the HTTP/2 client.
 @Suite struct SLOCtlEndToEndTests {
+    /// Every command waits this long for the fake, not sloctl's default 5 s: in a full sanitized
+    /// run on a loaded machine a handshake can take longer, and the wait is not what is tested.
+    static let patient = ["--timeout", "120"]
+
     @Test func modelsAndStatusPrintTablesOverHTTP2() async throws {
         try await withFakeOperator { endpoint, handler in
-            let models = try await Models.parse(["--endpoint", endpoint]).execute(environment: [:])
+            let models = try await Models.parse(["--endpoint", endpoint] + Self.patient).execute(environment: [:])
             #expect(!models.failed && models.stderr.isEmpty)
             #expect(models.stdout.hasPrefix("MODEL        MODE        LATENCY MS"))
             #expect(models.stdout.contains("fashion-cnn  controller          10     0.916  reject          0.929  gold"))
 
-            let status = try await Status.parse(["--endpoint", endpoint]).execute(environment: [:])
+            let status = try await Status.parse(["--endpoint", endpoint] + Self.patient).execute(environment: [:])
             let expected = try SLOReport.status(FakeOperatorHandler.status)
             #expect(status.stdout == expected)
 
@@ -27,7 +31,7 @@ import ZenithTestSupport
     @Test func statusOverReplicasIsOneTable() async throws {
         try await withFakeOperator { first, _ in
             try await withFakeOperator { second, _ in
-                let status = try await Status.parse([]).execute(
+                let status = try await Status.parse(Self.patient).execute(
                     environment: ["ZENITH_OPERATOR_ENDPOINTS": "\(first),\(second)"])
                 #expect(!status.failed && status.stderr.isEmpty)
                 let expected = try SLOReport.replicaStatus(
@@ -40,7 +44,7 @@ import ZenithTestSupport
     @Test func setTargetSendsOnlyTheGivenFieldsAndPrintsTheNewState() async throws {
         try await withFakeOperator { endpoint, handler in
             let output = try await SetTarget.parse(
-                ["fashion-cnn", "--latency-ms", "8", "--class", "silver", "--endpoint", endpoint]
+                ["fashion-cnn", "--latency-ms", "8", "--class", "silver", "--endpoint", endpoint] + Self.patient
             ).execute(environment: [:])
             #expect(!output.failed, "\(output.stderr)")
             #expect(output.stdout.contains("fashion-cnn  silver            8     0.916"))
@@ -48,7 +52,8 @@ import ZenithTestSupport
             #expect(sent.method == "POST" && sent.path == "/v2/slo/models/fashion-cnn")
             #expect(try JSONValue(parsing: sent.body) == ["latency_target_ms": 8.0, "class": "silver"])
 
-            let get = try await GetTarget.parse(["fashion-cnn", "--endpoint", endpoint, "--json"]).execute(environment: [:])
+            let get = try await GetTarget.parse(["fashion-cnn", "--endpoint", endpoint, "--json"] + Self.patient)
+                .execute(environment: [:])
             let state = try JSONValue(parsing: get.stdout)
             #expect(state["classes"]?["silver"]?["latency_target_ms"] == 8.0)
         }
@@ -56,7 +61,8 @@ import ZenithTestSupport
 
     @Test func serverErrorsPrintTheirReasonAndFail() async throws {
         try await withFakeOperator { endpoint, _ in
-            let tooAccurate = try await SetTarget.parse(["fashion-cnn", "--accuracy", "0.99", "--endpoint", endpoint])
+            let tooAccurate = try await SetTarget.parse(
+                ["fashion-cnn", "--accuracy", "0.99", "--endpoint", endpoint] + Self.patient)
                 .execute(environment: [:])
             #expect(tooAccurate.failed)
             #expect(tooAccurate.stdout.isEmpty)
@@ -64,13 +70,16 @@ import ZenithTestSupport
                 tooAccurate.stderr
                     == "sloctl: \(endpoint): accuracy_target 0.99 is above the best plan accuracy 0.929 (HTTP 400)\n")
 
-            let unknown = try await GetTarget.parse(["nope", "--endpoint", endpoint]).execute(environment: [:])
+            let unknown = try await GetTarget.parse(["nope", "--endpoint", endpoint] + Self.patient)
+                .execute(environment: [:])
             #expect(unknown.stderr == "sloctl: \(endpoint): unknown model \"nope\" (HTTP 404)\n")
 
-            let deleted = try await DeleteClass.parse(["fashion-cnn", "gold", "--endpoint", endpoint]).execute(environment: [:])
+            let deleted = try await DeleteClass.parse(["fashion-cnn", "gold", "--endpoint", endpoint] + Self.patient)
+                .execute(environment: [:])
             #expect(!deleted.failed)
             #expect(!deleted.stdout.contains("gold"))
-            let again = try await DeleteClass.parse(["fashion-cnn", "gold", "--endpoint", endpoint]).execute(environment: [:])
+            let again = try await DeleteClass.parse(["fashion-cnn", "gold", "--endpoint", endpoint] + Self.patient)
+                .execute(environment: [:])
             #expect(again.stderr == "sloctl: \(endpoint): model fashion-cnn has no class \"gold\" (HTTP 404)\n")
         }
     }
@@ -80,13 +89,14 @@ import ZenithTestSupport
         try "s3cret\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         try await withFakeOperator(token: "s3cret") { endpoint, handler in
-            let anonymous = try await Models.parse(["--endpoint", endpoint]).execute(environment: [:])
+            let anonymous = try await Models.parse(["--endpoint", endpoint] + Self.patient).execute(environment: [:])
             #expect(anonymous.stderr == "sloctl: \(endpoint): missing or wrong bearer token (HTTP 401)\n")
             for (arguments, environment) in [
                 (["--token", "s3cret"], [:]), (["--token-file", file.path], [:]),
                 ([], ["ZENITH_OPERATOR_TOKEN": "s3cret"]),
             ] {
-                let output = try await Models.parse(["--endpoint", endpoint] + arguments).execute(environment: environment)
+                let output = try await Models.parse(["--endpoint", endpoint] + Self.patient + arguments)
+                    .execute(environment: environment)
                 #expect(!output.failed, "\(arguments): \(output.stderr)")
             }
             #expect(handler.received.map(\.authorization) == [nil, "Bearer s3cret", "Bearer s3cret", "Bearer s3cret"])
@@ -97,7 +107,8 @@ import ZenithTestSupport
         let refusing = try RefusingPort()
         let down = "http://127.0.0.1:\(refusing.port)"
         try await withFakeOperator { endpoint, handler in
-            let arguments = ["fashion-cnn", "--policy", "best_effort", "--endpoint", endpoint, "--endpoint", down]
+            let arguments =
+                ["fashion-cnn", "--policy", "best_effort", "--endpoint", endpoint, "--endpoint", down] + Self.patient
             let output = try await SetTarget.parse(arguments).execute(environment: [:])
             #expect(output.failed)
             #expect(output.stdout.hasPrefix("\(endpoint):\nMODEL"))

@@ -74,19 +74,19 @@ import Testing
         }
         try await withServer { port, _ in
             let get = try await run(
-                curl, ["-sS", "--max-time", "10", "--http2-prior-knowledge", "-w", "\n%{http_version} %{http_code}",
+                curl, ["-sS", "--max-time", "50", "--http2-prior-knowledge", "-w", "\n%{http_version} %{http_code}",
                        "http://127.0.0.1:\(port)/curl?q=1"])
             #expect(get.status == 0, "\(get.stderr)")
             #expect(get.stdout == "method=GET path=/curl?q=1 body=0 version=HTTP/2\n2 200")
 
             let post = try await run(
-                curl, ["-sS", "--max-time", "10", "--http2-prior-knowledge", "--data-binary", "0123456789",
+                curl, ["-sS", "--max-time", "50", "--http2-prior-knowledge", "--data-binary", "0123456789",
                        "-w", "\n%{http_version} %{http_code}", "http://127.0.0.1:\(port)/curl-post"])
             #expect(post.stdout == "method=POST path=/curl-post body=10 version=HTTP/2\n2 200")
 
             // The same port keeps serving HTTP/1.1.
             let http1 = try await run(
-                curl, ["-sS", "--max-time", "10", "--http1.1", "-w", "\n%{http_version} %{http_code}",
+                curl, ["-sS", "--max-time", "50", "--http1.1", "-w", "\n%{http_version} %{http_code}",
                        "http://127.0.0.1:\(port)/one"])
             #expect(http1.stdout == "method=GET path=/one body=0 version=HTTP/1.1\n1.1 200")
         }
@@ -101,7 +101,7 @@ import Testing
         try await withServer { port, _ in
             // The request that asks for the upgrade arrived over HTTP/1.1; the next one is HTTP/2.
             let upgraded = try await run(
-                curl, ["-sS", "--max-time", "10", "--http2", "-w", " %{http_version} %{http_code}\n",
+                curl, ["-sS", "--max-time", "50", "--http2", "-w", " %{http_version} %{http_code}\n",
                        "http://127.0.0.1:\(port)/first", "http://127.0.0.1:\(port)/second"])
             #expect(upgraded.status == 0, "\(upgraded.stderr)")
             #expect(

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Synchronization
+import ZenithTestSupport
 @testable import ZenithHTTP
 
 /// Serves what the client tests need to check a round trip byte for byte.
@@ -10,10 +11,13 @@ import Synchronization
 /// - `/bytes?n=N`: N bytes, byte i being `i % 251`;
 /// - `/status?code=C`: an empty response with status C;
 /// - `/delay?ms=N`: the path back after N milliseconds;
+/// - `/held`: the path back once ``held`` is released;
 /// - anything else: ``EchoHandler``.
 struct ClientTestHandler: HTTPHandler {
     /// The most `/delay` requests running at once: concurrency shown without timing anything.
     let delays = RunningCount()
+    /// Holds `/held` requests: the test waits for their arrival, then lets them answer.
+    let held = RequestGate()
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let number = Int(request.query?.split(separator: "=").last ?? "") ?? 0
@@ -35,14 +39,27 @@ struct ClientTestHandler: HTTPHandler {
             defer { delays.finished() }
             try? await Task.sleep(for: .milliseconds(number))
             return HTTPResponse(status: 200, body: Array(request.path.utf8))
+        case "/held":
+            await held.hold()
+            return HTTPResponse(status: 200, body: Array(request.path.utf8))
         default:
             return await EchoHandler().handle(request)
         }
     }
 
+    /// Byte `i` is `i % 251`. Built from whole cycles, copied: handlers run on the server's event
+    /// loop, and a closure call per byte of a megabyte holds that loop for seconds in a sanitized
+    /// debug build (every other connection of the suite's shared event loops waits meanwhile).
     static func pattern(count: Int) -> [UInt8] {
-        (0..<count).map { UInt8($0 % 251) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        while bytes.count < count {
+            bytes.append(contentsOf: Self.cycle.prefix(count - bytes.count))
+        }
+        return bytes
     }
+
+    private static let cycle = [UInt8](0...250)
 }
 
 /// How many calls are running, and the most that ever were.
@@ -126,9 +143,10 @@ final class AcceptedChannels: Sendable {
     var channels: [any Channel] { self.state.withLock { $0 } }
 }
 
-/// Polls `condition` every few milliseconds until it holds or `timeout` passes.
+/// Polls `condition` every few milliseconds until it holds or `timeout` passes, for a state no
+/// event announces; the timeout only bounds a broken test.
 func waitUntil(
-    timeout: Duration = .seconds(10), _ what: String, _ condition: () -> Bool
+    timeout: Duration = EventCount.generousTimeout, _ what: String, _ condition: () -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while !condition() {

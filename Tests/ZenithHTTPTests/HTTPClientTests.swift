@@ -11,8 +11,11 @@ import ZenithTestSupport
 @Suite struct HTTPClientTests {
     static let versions: [HTTPVersion] = [.http2, .http1_1]
 
+    /// A generous handshake limit: the shared event loops can wait seconds for a core in a full
+    /// sanitized run on a loaded machine, and the limit is not what these tests check.
     func connect(_ port: Int, _ version: HTTPVersion) async throws -> HTTPClientConnection {
-        try await HTTPClientConnection.connect(host: "127.0.0.1", port: port, version: version)
+        try await HTTPClientConnection.connect(
+            host: "127.0.0.1", port: port, version: version, connectTimeout: EventCount.generousTimeout)
     }
 
     @Test(arguments: versions)
@@ -51,7 +54,7 @@ import ZenithTestSupport
             let client = try await self.connect(port, version)
             // 300 kB is several times HTTP/2's default 64 KiB window: flow control must work on
             // the request (server's window) and the response (ours).
-            let upload = ClientTestHandler.pattern(count: 300_000).reversed().map { $0 }
+            let upload = Array(ClientTestHandler.pattern(count: 300_000).reversed())
             let echoed = try await client.execute(
                 HTTPRequest(method: "POST", path: "/echo", headers: ["content-type": "application/octet-stream"], body: upload))
             #expect(echoed.status == 200)
@@ -94,71 +97,87 @@ import ZenithTestSupport
         }
     }
 
+    /// Thousands of requests: the server and the client each have an event loop of their own
+    /// (`withEventLoopGroup`), so that this traffic does not hold up the other tests' connections.
     @Test(arguments: versions)
     func completionAPIFromOtherThreadsAnswersEveryRequestOnTheLoop(version: HTTPVersion) async throws {
-        try await withServer(handler: ClientTestHandler()) { port, _ in
-            let client = try await self.connect(port, version)
-            let total = 4000
-            let outcome = Mutex((ok: 0, failed: 0, offLoop: 0))
-            // What the test has submitted and not yet seen answered: it keeps HTTP/2 under the
-            // server's 128 streams, as a load generator must.
-            let outstanding = Atomic(0)
-            let batch = 25
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let completion: @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void = { result in
-                    outstanding.subtract(1, ordering: .relaxed)
-                    let finished = outcome.withLock { state -> Bool in
-                        if case .success(let response) = result, response.status == 200 {
-                            state.ok += 1
-                        } else {
-                            state.failed += 1
-                        }
-                        if !client.eventLoop.inEventLoop { state.offLoop += 1 }
-                        return state.ok + state.failed == total
-                    }
-                    if finished { done.resume() }
-                }
-                // Several submitting threads, none of them the connection's loop.
-                PlainThreads.run(count: 4) { thread in
-                    for round in 0..<(total / 4 / batch) {
-                        while true {
-                            let current = outstanding.load(ordering: .relaxed)
-                            if current + batch <= 128,
-                                outstanding.compareExchange(expected: current, desired: current + batch, ordering: .relaxed).exchanged
-                            {
-                                break
+        var configuration = HTTPServerConfiguration()
+        configuration.eventLoopThreads = 1
+        try await withServer(configuration, handler: ClientTestHandler()) { port, _ in
+            try await withEventLoopGroup { group in
+                let client = try await HTTPClientConnection.connect(
+                    host: "127.0.0.1", port: port, version: version, eventLoopGroup: group,
+                    connectTimeout: EventCount.generousTimeout)
+                let total = 4000
+                let outcome = Mutex((ok: 0, failed: 0, offLoop: 0))
+                // What the test has submitted and not yet seen answered: it keeps HTTP/2 under the
+                // server's 128 streams, as a load generator must.
+                let outstanding = Atomic(0)
+                let batch = 25
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    let completion: @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void = { result in
+                        outstanding.subtract(1, ordering: .relaxed)
+                        let finished = outcome.withLock { state -> Bool in
+                            if case .success(let response) = result, response.status == 200 {
+                                state.ok += 1
+                            } else {
+                                state.failed += 1
                             }
-                            usleep(100)
+                            if !client.eventLoop.inEventLoop { state.offLoop += 1 }
+                            return state.ok + state.failed == total
                         }
-                        for index in 0..<batch {
-                            client.execute(
-                                HTTPRequest(method: "GET", path: "/x?t=\(thread)&r=\(round)&i=\(index)"), completion: completion)
+                        if finished { done.resume() }
+                    }
+                    // Several submitting threads, none of them the connection's loop.
+                    PlainThreads.run(count: 4) { thread in
+                        for round in 0..<(total / 4 / batch) {
+                            while true {
+                                let current = outstanding.load(ordering: .relaxed)
+                                if current + batch <= 128,
+                                    outstanding.compareExchange(
+                                        expected: current, desired: current + batch, ordering: .relaxed
+                                    ).exchanged
+                                {
+                                    break
+                                }
+                                usleep(100)
+                            }
+                            for index in 0..<batch {
+                                client.execute(
+                                    HTTPRequest(method: "GET", path: "/x?t=\(thread)&r=\(round)&i=\(index)"),
+                                    completion: completion)
+                            }
                         }
                     }
                 }
+                let final = outcome.withLock { $0 }
+                #expect(final.ok == total, "failed: \(final.failed)")
+                #expect(final.offLoop == 0)
+                await client.close()
             }
-            let final = outcome.withLock { $0 }
-            #expect(final.ok == total, "failed: \(final.failed)")
-            #expect(final.offLoop == 0)
-            await client.close()
         }
     }
 
     @Test func requestsOverTheServersStreamLimitAreNotSent() async throws {
         var configuration = HTTPServerConfiguration()
         configuration.maxConcurrentStreams = 4
-        try await withServer(configuration, handler: ClientTestHandler()) { port, _ in
+        let handler = ClientTestHandler()
+        try await withServer(configuration, handler: handler) { port, _ in
+            // The server's shutdown waits for its handlers: a failure must not leave them held.
+            defer { handler.held.release() }
             let client = try await self.connect(port, .http2)
             #expect(client.maxConcurrentStreams == 4)
             try await withThrowingTaskGroup(of: Int.self) { group in
-                // Long enough that all four are still open when the last one opens, on a loaded machine.
                 for _ in 0..<4 {
-                    group.addTask { try await client.execute(HTTPRequest(method: "GET", path: "/delay?ms=3000")).status }
+                    group.addTask { try await client.execute(HTTPRequest(method: "GET", path: "/held")).status }
                 }
-                try await waitUntil("four streams are open") { client.inflight == 4 }
+                // The server holds all four: their streams stay open until the test lets them go.
+                try await handler.held.arrived.wait(for: 4, "requests held by the server")
+                #expect(client.inflight == 4)
                 await #expect(throws: HTTPClientError.tooManyStreams) {
                     try await client.execute(HTTPRequest(method: "GET", path: "/x"))
                 }
+                handler.held.release()
                 for try await status in group { #expect(status == 200) }
             }
             // Once streams close there is room again.
@@ -194,7 +213,8 @@ import ZenithTestSupport
         let client = try await self.connect(server.port, version)
         // The timeout only keeps a broken client from hanging the suite.
         let pending = Task {
-            try await client.execute(HTTPRequest(method: "POST", path: "/never", body: [1, 2, 3]), timeout: .seconds(30))
+            try await client.execute(
+                HTTPRequest(method: "POST", path: "/never", body: [1, 2, 3]), timeout: EventCount.generousTimeout)
         }
         try await waitUntil("the request is outstanding") { client.inflight == 1 }
         try await waitUntil("the server has accepted the connection") { server.acceptedCount == 1 }
@@ -224,13 +244,18 @@ import ZenithTestSupport
 
     @Test(arguments: versions)
     func aSlowResponseTimesOutAndTheConnectionStaysUsable(version: HTTPVersion) async throws {
-        try await withServer(handler: ClientTestHandler()) { port, _ in
+        let handler = ClientTestHandler()
+        try await withServer(handler: handler) { port, _ in
+            defer { handler.held.release() }
             let client = try await self.connect(port, version)
+            // Held until the client has given up, however late its timer fires.
             await #expect(throws: HTTPClientError.timedOut) {
-                try await client.execute(HTTPRequest(method: "GET", path: "/delay?ms=1500"), timeout: .milliseconds(100))
+                try await client.execute(HTTPRequest(method: "GET", path: "/held"), timeout: .milliseconds(100))
             }
+            handler.held.release()
             // HTTP/2 reset the stream; HTTP/1.1 reads the late answer and drops it, then this one.
-            let next = try await client.execute(HTTPRequest(method: "GET", path: "/echo"), timeout: .seconds(10))
+            let next = try await client.execute(
+                HTTPRequest(method: "GET", path: "/echo"), timeout: EventCount.generousTimeout)
             #expect(next.status == 200)
             #expect(next.headers["x-method"] == "GET")
             await client.close()
@@ -239,10 +264,14 @@ import ZenithTestSupport
 
     @Test(arguments: versions)
     func closeFailsOutstandingRequests(version: HTTPVersion) async throws {
-        try await withServer(handler: ClientTestHandler()) { port, _ in
+        let handler = ClientTestHandler()
+        try await withServer(handler: handler) { port, _ in
+            defer { handler.held.release() }
             let client = try await self.connect(port, version)
-            let pending = Task { try await client.execute(HTTPRequest(method: "GET", path: "/delay?ms=5000")) }
-            try await waitUntil("the request is outstanding") { client.inflight == 1 }
+            let pending = Task { try await client.execute(HTTPRequest(method: "GET", path: "/held")) }
+            // Held by the server, so outstanding until the close.
+            try await handler.held.arrived.wait(for: 1, "requests held by the server")
+            #expect(client.inflight == 1)
             await client.close()
             await #expect(throws: HTTPClientError.connectionClosed) { try await pending.value }
             await #expect(throws: HTTPClientError.connectionClosed) {

@@ -42,12 +42,12 @@ import Testing
             // Timed from before the connect: the server's idle timer cannot start earlier.
             let start = ContinuousClock.now
             let silent = try await RawConnection.connect(port: port)
-            try await silent.waitForClose(timeout: .seconds(10))
+            try await silent.waitForClose()
             #expect(ContinuousClock.now - start >= .milliseconds(900))
 
             let answered = try await firstAnswer(port: port, handler: handler, request: "GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
             #expect(answered.responses.map(\.status) == [200])
-            try await answered.connection.waitForClose(timeout: .seconds(10))
+            try await answered.connection.waitForClose()
 
             let frames = try await idleHTTP2Connection(port: port)
             let goAway = frames.first { $0.type == H2.goAway }
@@ -76,7 +76,7 @@ import Testing
         for _ in 0..<attempts {
             let connection = try await RawConnection.connect(port: port)
             try? await connection.send(H2.clientStart)
-            let frames = H2.frames(in: try await connection.waitForClose(timeout: .seconds(10)))
+            let frames = H2.frames(in: try await connection.waitForClose())
             if frames.contains(where: { $0.type == H2.settings }) { return frames }
         }
         throw TestFailure("the preface reached the server after its idle timeout in all \(attempts) attempts")
@@ -90,13 +90,13 @@ import Testing
         port: Int, handler: CountingEchoHandler, request: String, attempts: Int = 5
     ) async throws -> (connection: RawConnection, responses: [ParsedResponse]) {
         for _ in 0..<attempts {
-            let startedBefore = handler.started
+            let startedBefore = handler.started.count
             let connection = try await RawConnection.connect(port: port)
             try? await connection.send(request)
             do {
                 let bytes = try await connection.read(until: hasResponses(1))
                 return (connection, parseHTTP1Responses(bytes))
-            } catch where connection.isClosed && handler.started == startedBefore {
+            } catch where connection.isClosed && handler.started.count == startedBefore {
                 await connection.close()
             }
         }

@@ -1,9 +1,9 @@
-import NIOPosix
 import Testing
 import ZenithData
 import ZenithHTTP
 import ZenithJSON
 import ZenithLoad
+import ZenithTestSupport
 
 /// The sender, the operator actions and the sample bookkeeping against a fake server.
 @Suite struct RunnerTests {
@@ -24,9 +24,10 @@ import ZenithLoad
         try await withServer(fake) { endpoint in
             let runner = ScenarioRunner(
                 scenario: scenario, schedule: schedule, pool: pool, options: RunOptions(connections: 3))
-            let record = try await runner.run(
-                mode: "slo", endpoint: endpoint, operatorEndpoint: endpoint, durationSeconds: 1,
-                eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            let record = try await withEventLoopGroup { group in
+                try await runner.run(
+                    mode: "slo", endpoint: endpoint, operatorEndpoint: endpoint, durationSeconds: 1, eventLoopGroup: group)
+            }
             #expect(record.samples.count == 200)
             #expect(record.samples.allSatisfy { $0.answered })
             // The fake always answers class 3: served accuracy is the share of label-3 images.
@@ -57,12 +58,13 @@ import ZenithLoad
         scenario.encoding = .json
         let pool = PayloadPool(images: Self.images, size: 5, model: "fashion-cnn", inputShape: [1, 2, 2], classes: classes, encoding: .json)
         try await withServer(fake) { endpoint in
-            let record = try await ScenarioRunner(
+            let runner = ScenarioRunner(
                 scenario: scenario, schedule: RequestSchedule(scenario: scenario, rate: 20, poolSize: 5), pool: pool,
-                options: RunOptions(connections: 1)
-            ).run(
-                mode: "slo", endpoint: endpoint, operatorEndpoint: nil, durationSeconds: 0.5,
-                eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+                options: RunOptions(connections: 1))
+            let record = try await withEventLoopGroup { group in
+                try await runner.run(
+                    mode: "slo", endpoint: endpoint, operatorEndpoint: nil, durationSeconds: 0.5, eventLoopGroup: group)
+            }
             #expect(record.actions.count == 1)
             #expect(record.actions[0].succeeded == false)
             #expect(record.actions[0].message.contains("no operator API"))
@@ -73,8 +75,10 @@ import ZenithLoad
 
     @Test func selfCheckCountsTheHealthAnswers() async throws {
         try await withServer(FakeZenith()) { endpoint in
-            let result = try await SelfCheck(rate: 500, durationSeconds: 0.4, options: RunOptions(connections: 2))
-                .run(endpoint: endpoint, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            let result = try await withEventLoopGroup { group in
+                try await SelfCheck(rate: 500, durationSeconds: 0.4, options: RunOptions(connections: 2))
+                    .run(endpoint: endpoint, eventLoopGroup: group)
+            }
             #expect(result.sent > 0)
             #expect(result.answered == result.sent)
         }
@@ -84,13 +88,16 @@ import ZenithLoad
         let classes = [SLOClass(name: "c", share: 1, latencyTargetMs: 60_000, accuracyTarget: 0.5)]
         let pool = PayloadPool(images: Self.images, size: 5, model: "fashion-cnn", inputShape: [1, 2, 2], classes: classes, encoding: .json)
         try await withServer(FakeZenith()) { endpoint in
-            let transport = try await ClientConnectionPool.connect(
-                to: endpoint, count: 2, version: .http2, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
             // A counting window of seconds: under a full parallel test run on two cores, a 0.5 s
             // one once saw no answer at all.
-            let result = await CapacityProbe(concurrency: 4, durationSeconds: 5, warmupSeconds: 0.1)
-                .measure(transport: transport, requests: pool.requests[0])
-            await transport.close()
+            let result = try await withEventLoopGroup { group in
+                let transport = try await ClientConnectionPool.connect(
+                    to: endpoint, count: 2, version: .http2, eventLoopGroup: group)
+                let result = await CapacityProbe(concurrency: 4, durationSeconds: 5, warmupSeconds: 0.1)
+                    .measure(transport: transport, requests: pool.requests[0])
+                await transport.close()
+                return result
+            }
             #expect(result.answered > 0)
             #expect(result.failed == 0)
             #expect(result.requestsPerSecond == Double(result.answered) / 5)

@@ -17,11 +17,13 @@ import ZenithServer
         defer { try? FileManager.default.removeItem(atPath: repository) }
         try FileManager.default.createSymbolicLink(
             atPath: "\(repository)/fashion-mlp", withDestinationPath: "\(repositoryRoot)/Models/fashion-mlp")
+        // Its own event loop: decoding hundreds of requests' tensors would otherwise hold up the
+        // other tests' connections on the shared loops.
         let application = try await ZenithApplication(
             repository: ModelRepositoryOptions(
                 directory: repository, profiles: "\(repositoryRoot)/Profiles", workers: 1, warmupIterations: 0,
                 logger: quietLogger),
-            http: HTTPServerConfiguration(host: "127.0.0.1", port: 0), blasThreads: 1, signals: [],
+            http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopThreads: 1), blasThreads: 1, signals: [],
             metricsExposition: nil, logger: quietLogger)
         let running = Task { try await application.run() }
         defer { running.cancel() }

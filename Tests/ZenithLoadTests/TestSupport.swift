@@ -60,8 +60,16 @@ func littleEndianBytes(_ values: [Float]) -> [UInt8] {
 }
 
 /// Runs `body` with a ZenithHTTP server answering through `handler` on a loopback port.
+///
+/// The server has an event loop of its own, as the load tests' clients do (`withEventLoopGroup`):
+/// they drive hundreds of requests, or a closed loop for seconds, which on the shared
+/// `MultiThreadedEventLoopGroup.singleton` would hold up every other test's connections.
 func withServer(
     _ handler: some HTTPHandler, _ body: (Endpoint) async throws -> Void
 ) async throws {
-    try await withLoopbackServer(handler: handler) { port, _ in try await body(Endpoint(host: "127.0.0.1", port: port)) }
+    var configuration = HTTPServerConfiguration()
+    configuration.eventLoopThreads = 1
+    try await withLoopbackServer(configuration, handler: handler) { port, _ in
+        try await body(Endpoint(host: "127.0.0.1", port: port))
+    }
 }

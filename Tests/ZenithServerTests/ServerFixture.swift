@@ -53,7 +53,9 @@ struct RunningServer: Sendable {
                 directory: directory, profiles: "\(repositoryRoot)/Profiles", workers: 1, mode: mode, staticPlans: staticPlans,
                 warmupIterations: warmupIterations,
                 metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger),
-            http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
+            // Its own event loop: decoding and encoding the tensors of a test's requests would
+            // otherwise hold up the other tests' connections on the shared loops.
+            http: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, eventLoopThreads: 1),
             operator: operatorConfiguration, blasThreads: 1, signals: [],
             metricsExposition: { registry.emitToBuffer() }, modelControl: .explicit, logger: logger)
         let running = Task { try await application.run() }

@@ -6,14 +6,15 @@ import Synchronization
 public final class ServerProcess: Sendable {
     /// The data port's address.
     public let endpoint: Endpoint
-    /// The operator API's address, or `nil` when the server printed no operator line within a
-    /// few seconds of its serving line (set-target actions then fail with a clear message).
+    /// The operator API's address, or `nil` when the server announced none (started with
+    /// `--no-operator`, or its announcement ended without the line); set-target actions then fail
+    /// with a clear message.
     public let operatorEndpoint: Endpoint?
     /// The command line, for the report.
     public let commandLine: String
 
     private let process: Process
-    private let output: OutputLines
+    private let output: ServerOutput
 
     /// Servers started and not yet stopped, so that an interrupted harness does not leave them running.
     private static let running = Mutex<[Int32: Process]>([:])
@@ -23,7 +24,9 @@ public final class ServerProcess: Sendable {
         for process in running.withLock({ Array($0.values) }) where process.isRunning { process.terminate() }
     }
 
-    private init(process: Process, output: OutputLines, endpoint: Endpoint, operatorEndpoint: Endpoint?, commandLine: String) {
+    private init(
+        process: Process, output: ServerOutput, endpoint: Endpoint, operatorEndpoint: Endpoint?, commandLine: String
+    ) {
         self.process = process
         self.output = output
         self.endpoint = endpoint
@@ -32,8 +35,8 @@ public final class ServerProcess: Sendable {
     }
 
     /// Starts `executable serve --host 127.0.0.1 --port 0 --operator-port 0 [mode flags] [extra]`
-    /// and waits for its `zenith: serving ... on http://HOST:PORT` line, then briefly for its
-    /// `zenith: operator API on http://HOST:PORT` line.
+    /// and waits for its `zenith: serving ... on http://HOST:PORT` line and the
+    /// `zenith: operator API on http://HOST:PORT` line that follows it.
     ///
     /// - Parameters:
     ///   - executable: the `zenith` binary.
@@ -59,72 +62,90 @@ public final class ServerProcess: Sendable {
         process.standardOutput = stdout
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath)
-        let output = OutputLines()
+        let output = ServerOutput()
+        process.terminationHandler = { _ in output.exited() }
         output.follow(stdout.fileHandleForReading)
         try process.run()
         running.withLock { $0[process.processIdentifier] = process }
         let commandLine = ([executable] + arguments).joined(separator: " ")
 
-        let deadline = ContinuousClock.now + .seconds(startupTimeout)
-        var endpoint: Endpoint?
-        while endpoint == nil {
-            endpoint = output.lines.lazy.compactMap { Self.address(in: $0, after: "zenith: serving ") }.first
-            if endpoint != nil { break }
-            if !process.isRunning {
-                running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
-                reap(process)
-                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-                // ArgumentParser's message for a flag the binary does not know.
-                if log.contains("Unknown option '--operator-port'") {
-                    throw ServerProcessError(
-                        "\(executable) refused --operator-port: it predates the operator API, which the harness "
-                            + "needs for targets and timed actions. Rebuild it (swift build -c release --product zenith) "
-                            + "or pass --zenith with a current binary; see \(logPath)")
-                }
-                throw ServerProcessError(
-                    "\(commandLine) exited with status \(process.terminationStatus) before serving; see \(logPath)")
-            }
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
-                throw ServerProcessError("\(commandLine) printed no serving line within \(Int(startupTimeout)) s; see \(logPath)")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        let serving = try await output.first(by: .now + .seconds(startupTimeout)) { snapshot -> Endpoint?? in
+            let announced = snapshot.lines.lazy.compactMap { Self.address(in: $0, after: "zenith: serving ") }
+            if let endpoint = announced.first { return .some(endpoint) }
+            return snapshot.exited || !process.isRunning ? .some(nil) : nil
         }
-        // The operator line follows the serving line.
-        var operatorEndpoint: Endpoint?
-        let operatorDeadline = ContinuousClock.now + .seconds(3)
-        while ContinuousClock.now < operatorDeadline {
-            operatorEndpoint = output.lines.lazy.compactMap { Self.address(in: $0, after: "zenith: operator API on ") }.first
-            if operatorEndpoint != nil { break }
-            try await Task.sleep(for: .milliseconds(50))
+        guard let serving else {
+            process.terminate()
+            running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
+            throw ServerProcessError(
+                "\(commandLine) printed no serving line within \(Int(startupTimeout)) s; see \(logPath)")
+        }
+        guard let endpoint = serving else {
+            running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
+            reap(process, output: output)
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            // ArgumentParser's message for a flag the binary does not know.
+            if log.contains("Unknown option '--operator-port'") {
+                throw ServerProcessError(
+                    "\(executable) refused --operator-port: it predates the operator API, which the harness "
+                        + "needs for targets and timed actions. Rebuild it (swift build -c release --product zenith) "
+                        + "or pass --zenith with a current binary; see \(logPath)")
+            }
+            throw ServerProcessError(
+                "\(commandLine) exited with status \(process.terminationStatus) before serving; see \(logPath)")
+        }
+        // zenith writes its announcement in one piece, the operator line right after the serving
+        // line, so the wait normally ends at once; it ends too if the announcement goes on without
+        // it or the output ends. The deadline only bounds a server that says nothing more.
+        let operatorEndpoint: Endpoint??
+        if arguments.contains("--no-operator") {
+            operatorEndpoint = nil
+        } else {
+            operatorEndpoint = try await output.first(by: .now + .seconds(60)) { snapshot -> Endpoint?? in
+                guard let serving = snapshot.lines.firstIndex(where: { $0.hasPrefix("zenith: serving ") }) else {
+                    return .some(nil)
+                }
+                let after = snapshot.lines[(serving + 1)...]
+                if let next = after.first {
+                    return .some(Self.address(in: next, after: "zenith: operator API on "))
+                }
+                return snapshot.ended || snapshot.exited ? .some(nil) : nil
+            }
         }
         return ServerProcess(
-            process: process, output: output, endpoint: endpoint!, operatorEndpoint: operatorEndpoint,
+            process: process, output: output, endpoint: endpoint, operatorEndpoint: operatorEndpoint ?? nil,
             commandLine: commandLine)
     }
 
     /// Sends SIGTERM and waits for the exit (SIGKILL after `timeout` seconds).
     public func stop(timeout: Double = 30) async {
-        defer { Self.running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) } }
+        let pid = process.processIdentifier
+        defer { Self.running.withLock { _ = $0.removeValue(forKey: pid) } }
+        let process = self.process
+        let output = self.output
         if process.isRunning {
             process.terminate()
-            let deadline = ContinuousClock.now + .seconds(timeout)
-            while process.isRunning && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+            // Not cancelled with the caller: a server is never left running, nor reaped before its exit.
+            await Task {
+                let gone: (ServerOutput.Snapshot) -> Bool? = { $0.exited || !process.isRunning ? true : nil }
+                let exited = try? await output.first(by: .now + .seconds(timeout), gone)
+                if exited == nil {
+                    kill(pid, SIGKILL)
+                    // The exit wakes the wait; the hour only bounds a process that outlives SIGKILL.
+                    _ = try? await output.first(by: .now + .seconds(3600), gone)
+                }
+            }.value
         }
-        Self.reap(process)
+        Self.reap(process, output: output)
     }
 
     /// Releases what Foundation holds for a child that has exited: until `waitUntilExit()` runs,
     /// its `Process` and the run-loop source that watches the child keep each other alive, with
     /// the pipes and arguments they hold (LeakSanitizer reports the cycle). The child is gone, so
-    /// it returns at once.
-    private static func reap(_ process: Process) {
-        precondition(!process.isRunning)
+    /// it returns at once (Foundation may call the termination handler just before it clears
+    /// `isRunning`, which `waitUntilExit()` waits for).
+    private static func reap(_ process: Process, output: ServerOutput) {
+        precondition(output.hasExited || !process.isRunning)
         process.waitUntilExit()
     }
 
@@ -132,36 +153,5 @@ public final class ServerProcess: Sendable {
     static func address(in line: String, after prefix: String) -> Endpoint? {
         guard line.hasPrefix(prefix), let range = line.range(of: "http://", options: .backwards) else { return nil }
         return Endpoint(url: String(line[range.lowerBound...]).trimmingCharacters(in: .whitespaces))
-    }
-}
-
-/// Reads a child's stdout on a thread of its own (so the pipe never fills) and keeps the lines.
-private final class OutputLines: Sendable {
-    private let state = Mutex<(lines: [String], partial: [UInt8])>(([], []))
-
-    var lines: [String] { state.withLock { $0.lines } }
-
-    func follow(_ handle: FileHandle) {
-        let thread = Thread { [self] in
-            // `availableData` traps when a signal interrupts its read: SIGCHLD, when another child
-            // of the harness (a burner) exits, must go to some other thread.
-            var childSignals = sigset_t()
-            sigemptyset(&childSignals)
-            sigaddset(&childSignals, SIGCHLD)
-            pthread_sigmask(SIG_BLOCK, &childSignals, nil)
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                state.withLock { state in
-                    state.partial.append(contentsOf: data)
-                    while let newline = state.partial.firstIndex(of: UInt8(ascii: "\n")) {
-                        state.lines.append(String(decoding: state.partial[..<newline], as: UTF8.self))
-                        state.partial.removeSubrange(...newline)
-                    }
-                }
-            }
-        }
-        thread.name = "zenith-load-server-stdout"
-        thread.start()
     }
 }
