@@ -355,6 +355,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// burst of pipelined requests, or of one batch whose members share this connection, then
     /// leave in one system call (each `write` to a socket costs more than the answer's encoding).
     private func scheduleFlush(context: ChannelHandlerContext) {
+        // A closed channel fails its writes at the flush: at once, not from a task a stopping
+        // loop may never run.
+        guard context.channel.isActive else { return context.flush() }
         guard !self.isFlushScheduled else { return }
         self.isFlushScheduled = true
         context.eventLoop.assumeIsolated().execute {
