@@ -69,6 +69,7 @@ let package = Package(
             dependencies: [
                 "ZenithCore", "ZenithJSON", "ZenithExecutor", "ZenithData", "ZenithControl", "ZenithHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

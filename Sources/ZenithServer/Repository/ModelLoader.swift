@@ -106,7 +106,8 @@ struct ModelLoader {
         let recent = RecentStatistics(plans: profile.plans.map(\.name))
         let scheduler = ModelScheduler(
             model: model, controller: controller, mode: mode, modelPlans: plans, bestAccuracy: bestAccuracy,
-            metrics: metrics, statistics: statistics, idleCPU: options.idleCPU, logger: logger)
+            metrics: metrics, statistics: statistics, idleCPU: options.idleCPU,
+            batchesOnEventLoop: options.workers == 1 && AvailableCores.count == 1, logger: logger)
         logger.info(
             "model loaded",
             metadata: [

@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import Synchronization
 public import ZenithControl
 import ZenithCore
@@ -21,6 +22,8 @@ public final class ModelScheduler: Sendable {
     public let mode: SchedulingMode
     /// Longest predicted run that may take an event loop (see `State.inlineCandidate`).
     static let inlineLimitNanos: UInt64 = 1_000_000
+    /// Whether batches handed out on an event loop run there (`perform`).
+    let batchesOnEventLoop: Bool
     let model: Model
     let metrics: ModelMetrics
     let statistics: ModelStatistics
@@ -73,12 +76,17 @@ public final class ModelScheduler: Sendable {
     ///   - bestAccuracy: the expected accuracy of the model's most accurate plan.
     ///   - metrics: where to emit.
     ///   - idleCPU: the idle pollers' CPU time, which does not compete with the workers.
+    ///   - batchesOnEventLoop: run short batches on the event loop that hands them out, after the
+    ///     loop's pending I/O, instead of waking the worker's thread: for a process with one core,
+    ///     where the loop and the worker take turns on it anyway.
     ///   - logger: for errors.
     init(
         model: Model, controller: Controller, mode: SchedulingMode, modelPlans: [Int], bestAccuracy: Double,
-        metrics: ModelMetrics, statistics: ModelStatistics, idleCPU: IdleCPUTime = IdleCPUTime(), logger: Logger
+        metrics: ModelMetrics, statistics: ModelStatistics, idleCPU: IdleCPUTime = IdleCPUTime(),
+        batchesOnEventLoop: Bool = false, logger: Logger
     ) {
         self.model = model
+        self.batchesOnEventLoop = batchesOnEventLoop
         self.mode = mode
         self.bestAccuracy = bestAccuracy
         self.metrics = metrics
@@ -250,6 +258,13 @@ public final class ModelScheduler: Sendable {
                 let worker = workers.withLock { $0[job.batch.worker] }
                 if job.batch.id == step.inline {
                     worker.runInline(job)
+                } else if batchesOnEventLoop, job.batch.predictedNanos <= Self.inlineLimitNanos,
+                    let loop = MultiThreadedEventLoopGroup.currentEventLoop
+                {
+                    // Queued behind the loop's pending reads, so the requests they bring can still
+                    // join the next batch; the answers then go out from this thread with no
+                    // hand-off, and the worker's thread is neither woken nor switched to.
+                    loop.execute { worker.runInline(job) }
                 } else {
                     worker.submit(job)
                 }
