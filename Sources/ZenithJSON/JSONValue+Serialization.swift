@@ -24,12 +24,11 @@ extension JSONValue {
         case .bool(let value):
             out.append(contentsOf: value ? "true".utf8 : "false".utf8)
         case .int(let value):
-            out.append(contentsOf: String(value).utf8)
+            JSONWriter.appendInt(value, to: &out)
         case .double(let value):
-            // Swift prints the shortest text that reads back to the same Double.
-            if value.isFinite { out.append(contentsOf: value.description.utf8) } else { out.append(contentsOf: "null".utf8) }
+            JSONWriter.appendDouble(value, to: &out)
         case .string(let value):
-            Self.writeString(value, to: &out)
+            JSONWriter.appendString(value, to: &out)
         case .array(let values):
             guard !values.isEmpty else { return out.append(contentsOf: "[]".utf8) }
             out.append(UInt8(ascii: "["))
@@ -46,7 +45,7 @@ extension JSONValue {
             for (index, entry) in object.entries.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.newline(to: &out, depth: indent.map { $0 + 1 })
-                Self.writeString(entry.key, to: &out)
+                JSONWriter.appendString(entry.key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 if indent != nil { out.append(UInt8(ascii: " ")) }
                 entry.value.write(to: &out, indent: indent.map { $0 + 1 })
@@ -60,33 +59,5 @@ extension JSONValue {
         guard let depth else { return }
         out.append(UInt8(ascii: "\n"))
         out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
-    }
-
-    /// A JSON string: quotes, backslashes and control characters escaped (RFC 8259 §7), other
-    /// UTF-8 as it is.
-    static func writeString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        defer { out.append(UInt8(ascii: "\"")) }
-        // Names, plans and ids rarely need escaping: then the bytes go in at once.
-        guard string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-            return out.append(contentsOf: string.utf8)
-        }
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
-            case 0x08: out.append(contentsOf: #"\b"#.utf8)
-            case 0x0C: out.append(contentsOf: #"\f"#.utf8)
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
     }
 }

@@ -137,10 +137,10 @@ import ZenithCore
         }
         #expect(controller.latency.predictedMicros(plan: 0, batch: 1) > 4_000)
         let tight = RequestedSLO(latencyTargetMs: 2, accuracyTarget: 0.92)
-        // Batches finished 10 ms ago: the correction is fresh.
-        #expect(controller.submit(id: 200, requested: tight, now: now.advanced(by: nanos(ms: 10))) == .rejected(.sloInfeasible(retryAfterNanos: nil)))
-        // 60 ms without one: a probe, flagged best effort so that it is run even if late.
-        let probeAt = now.advanced(by: nanos(ms: 60))
+        // Batches finished 2 ms ago: the correction is fresh.
+        #expect(controller.submit(id: 200, requested: tight, now: now.advanced(by: nanos(ms: 2))) == .rejected(.sloInfeasible(retryAfterNanos: nil)))
+        // 10 ms without one: a probe, flagged best effort so that it is run even if late.
+        let probeAt = now.advanced(by: nanos(ms: 10))
         #expect(controller.submit(id: 201, requested: tight, now: probeAt) == .admitted(deadline: probeAt.advanced(by: nanos(ms: 2)), bestEffort: true))
         // Not behind a queue, nor for a target the calibration itself says no to.
         #expect(controller.submit(id: 202, requested: tight, now: probeAt) == .rejected(.sloInfeasible(retryAfterNanos: nil)))

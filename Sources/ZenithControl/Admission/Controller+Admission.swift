@@ -95,7 +95,7 @@ extension Controller {
 
     /// How long without a finished batch before an idle server serves a refused request as a
     /// probe (`isProbe`): at most this many probes a second, and none while batches still run.
-    static let probeIntervalNanos: UInt64 = 50_000_000
+    static let probeIntervalNanos: UInt64 = 5_000_000
 
     /// When room should appear: the next predicted batch completion (a dispatch frees up to a batch
     /// of queue slots), or, with no batch running, the time of one full batch of the fastest plan.

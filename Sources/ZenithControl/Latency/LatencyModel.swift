@@ -53,7 +53,15 @@ public struct LatencyModel: Sendable, Equatable {
     /// controller that fills its queue up to the deadline by the mean misses with every batch
     /// slower than it, and when the frontend shares the workers' core under a flood, one plan's
     /// batch time varies by several times.
+    ///
+    /// Each batch's ratio is taken with `overrunJitterMicros` added to both times: admission
+    /// stretches a whole backlog's forecast by the overrun, and a batch of a few microseconds that
+    /// met a cold cache or an interrupt may take several times its prediction without a backlog
+    /// of such batches taking any longer than tens of microseconds more.
     public var overrun: Double { overrunTracker.value }
+
+    /// The scale of timing noise that does not grow with a batch's length (see `overrun`).
+    static let overrunJitterMicros = 50.0
 
     /// Number of plans the model knows.
     public var planCount: Int { curves.count }
@@ -118,7 +126,9 @@ public struct LatencyModel: Sendable, Equatable {
         guard planFactors.indices.contains(plan), batch >= 1, measuredNanos > 0 else { return false }
         let ratio = Double(measuredNanos) / 1_000 / calibratedMicros(plan: plan, batch: batch)
         let current = correction(plan: plan)
-        overrunTracker.record(ratio / current)
+        let predicted = calibratedMicros(plan: plan, batch: batch) * current
+        overrunTracker.record(
+            (Double(measuredNanos) / 1_000 + Self.overrunJitterMicros) / (predicted + Self.overrunJitterMicros))
         let bounded = min(max(ratio, current / 4), current * 4)
         machine = (1 - smoothing) * machine + smoothing * bounded / planFactors[plan]
         let planSmoothing = smoothing / 4

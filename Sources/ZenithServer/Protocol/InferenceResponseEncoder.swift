@@ -34,42 +34,70 @@ public struct InferenceResponseEncoder: Sendable {
     public func encode(
         _ request: InferenceRequest, result: InferenceResult, totalNanos: UInt64, latencyTargetNanos: UInt64? = nil
     ) -> HTTPResponse {
+        // Written as it goes: the tree of values an answer would otherwise build (arrays,
+        // objects, their entries) was allocations spent on every request only to be walked once.
         var binary: [UInt8] = []
-        var outputs: [JSONValue] = []
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("model_name")
+        json.string(modelName)
+        json.key("model_version")
+        json.string(modelVersion)
+        if let id = request.id {
+            json.key("id")
+            json.string(id)
+        }
+        json.key("parameters")
+        json.value(
+            .object(Self.parameters(for: result, totalNanos: totalNanos, latencyTargetNanos: latencyTargetNanos)))
+        json.key("outputs")
+        json.beginArray()
         for requested in request.outputs {
-            var entry: JSONObject = ["name": .string(requested.name)]
-            var parameters = JSONObject()
+            json.beginObject()
+            json.key("name")
+            json.string(requested.name)
+            var binarySize: Int?
             if let k = requested.classification {
                 let strings = classes(k, batchSize: request.batchSize, result: result)
-                entry["datatype"] = .string(DataType.bytes.rawValue)
-                entry["shape"] = JSONValue([request.batchSize, k])
+                json.key("datatype")
+                json.string(DataType.bytes.rawValue)
+                Self.writeShape(batch: request.batchSize, [k], to: &json)
                 if requested.binary {
                     let start = binary.count
                     Self.appendBytesTensor(strings, to: &binary)
-                    parameters["binary_data_size"] = JSONValue(binary.count - start)
+                    binarySize = binary.count - start
                 } else {
-                    entry["data"] = JSONValue(strings)
+                    json.key("data")
+                    json.beginArray()
+                    for string in strings { json.string(string) }
+                    json.endArray()
                 }
             } else {
-                entry["datatype"] = .string(output.datatype.rawValue)
-                entry["shape"] = JSONValue([request.batchSize] + output.dims)
+                json.key("datatype")
+                json.string(output.datatype.rawValue)
+                Self.writeShape(batch: request.batchSize, output.dims, to: &json)
                 if requested.binary {
                     Self.appendFloatTensor(result.logits, to: &binary)
-                    parameters["binary_data_size"] = JSONValue(result.logits.count * 4)
+                    binarySize = result.logits.count * 4
                 } else {
-                    entry["data"] = .array(result.logits.map { .double(Double($0)) })
+                    json.key("data")
+                    json.beginArray()
+                    for value in result.logits { json.double(Double(value)) }
+                    json.endArray()
                 }
             }
-            if parameters.count > 0 { entry["parameters"] = .object(parameters) }
-            outputs.append(.object(entry))
+            if let binarySize {
+                json.key("parameters")
+                json.beginObject()
+                json.key("binary_data_size")
+                json.int(binarySize)
+                json.endObject()
+            }
+            json.endObject()
         }
-
-        var body: JSONObject = ["model_name": .string(modelName), "model_version": .string(modelVersion)]
-        if let id = request.id { body["id"] = .string(id) }
-        body["parameters"] = .object(
-            Self.parameters(for: result, totalNanos: totalNanos, latencyTargetNanos: latencyTargetNanos))
-        body["outputs"] = .array(outputs)
-        let header = JSONValue.object(body).serializedBytes()
+        json.endArray()
+        json.endObject()
+        let header = json.bytes
         guard !binary.isEmpty || request.outputs.contains(where: \.binary) else {
             return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: header)
         }
@@ -110,6 +138,15 @@ public struct InferenceResponseEncoder: Sendable {
             if Set(result.samples.map(\.plan)).count > 1 { parameters["plans"] = JSONValue(result.samples.map(\.plan)) }
         }
         return parameters
+    }
+
+    /// `"shape": [batch, dims...]`.
+    private static func writeShape(batch: Int, _ dims: [Int], to json: inout JSONWriter) {
+        json.key("shape")
+        json.beginArray()
+        json.int(batch)
+        for dim in dims { json.int(dim) }
+        json.endArray()
     }
 
     /// Microseconds with nanosecond resolution kept (three decimals).
