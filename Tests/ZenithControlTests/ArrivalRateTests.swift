@@ -43,6 +43,15 @@ import Testing
         #expect(rate.perSecond(at: ms(0)) < 50)
     }
 
+    /// 20,000 a second from a standing start: two milliseconds in, the estimate is already the
+    /// rate (with the lone arrival's bound, it would read a twelfth of it).
+    @Test func aFloodIsReadWithinMilliseconds() {
+        var rate = ArrivalRate()
+        arrivals(every: 0.05, from: 0, to: 2, into: &rate)
+        let estimate = rate.perSecond(at: ms(2))
+        #expect(abs(estimate - 20_000) < 2_500, "estimate \(estimate)")
+    }
+
     /// Once arrivals stop the estimate decays; after a silence the next burst is read afresh.
     @Test func decaysInASilenceAndStartsAfreshAfterIt() {
         var rate = ArrivalRate()

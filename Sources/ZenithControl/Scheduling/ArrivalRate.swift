@@ -16,6 +16,11 @@ struct ArrivalRate: Sendable {
     private var last: Instant?
     /// The first arrival since start or since the last silence.
     private var first: Instant?
+    /// Arrivals counted since `first`.
+    private var counted = 0
+
+    /// Arrivals since the first after which a short span reads as the rate it is (see `perSecond`).
+    static let floodCount = 8
 
     init(windowNanos: UInt64 = 250_000_000) {
         self.windowNanos = Double(max(windowNanos, 1))
@@ -34,8 +39,10 @@ struct ArrivalRate: Sendable {
         } else if last.map({ now > $0 }) ?? true {
             rate = 0
             first = now
+            counted = 0
         }
         rate += Double(count) * 1e9 / windowNanos
+        counted += count
         if last.map({ now > $0 }) ?? true { last = now }
     }
 
@@ -43,8 +50,12 @@ struct ArrivalRate: Sendable {
     func perSecond(at now: Instant) -> Double {
         guard let last, let first else { return 0 }
         let decayed = now > last ? rate * exp(-Double(now.nanoseconds(since: last)) / windowNanos) : rate
-        // A tenth of the window at least, so that one arrival alone does not read as a flood.
-        let elapsed = max(Double(now > first ? now.nanoseconds(since: first) : 0), windowNanos / 10)
+        // A tenth of the window at least while there are only a few arrivals, so that one alone
+        // does not read as a flood; once there are several, a millisecond: a server started into
+        // full load otherwise spends the first tenth of the window choosing plans for a small
+        // fraction of it, and the backlog those plans leave takes many times as long to clear.
+        let floor = counted >= Self.floodCount ? windowNanos / 250 : windowNanos / 10
+        let elapsed = max(Double(now > first ? now.nanoseconds(since: first) : 0), floor)
         return decayed / -expm1(-elapsed / windowNanos)
     }
 }
