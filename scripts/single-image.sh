@@ -111,14 +111,14 @@ for http in http1 http2; do
     held=""
     : > "$out/open-capacity-$http.csv"
     for multiple in 1.0 1.15 1.3 1.45 1.6 1.75 1.9; do
-        rate=$(.venv/bin/python -c "print(round($closed * $multiple))")
-        load run LoadTests/Scenarios/single-image/mlp-1x.json --compare dense --http "$http" --capacity "$rate" \
+        probe=$(.venv/bin/python -c "print(round($closed * $multiple))")
+        load run LoadTests/Scenarios/single-image/mlp-1x.json --compare dense --http "$http" --capacity "$probe" \
             "${server[@]}" --out "$work/open-$http"
         share=$(attainment "$work/open-$http/report.json")
-        echo "$rate,$share" >> "$out/open-capacity-$http.csv"
-        echo "open loop: dense at $rate req/s over $http: attainment $share"
+        echo "$probe,$share" >> "$out/open-capacity-$http.csv"
+        echo "open loop: dense at $probe req/s over $http: attainment $share"
         .venv/bin/python -c "import sys; sys.exit(0 if $share >= 0.99 else 1)" || break
-        held=$rate
+        held=$probe
     done
     [[ -n "$held" ]] || held=$closed
     for repeat in $(seq "$repeats"); do
