@@ -46,34 +46,31 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func string(_ value: String) {
-        comma()
-        Self.appendString(value, to: &bytes)
-        separate = true
+        scalar { Self.appendString(value, to: &$0) }
     }
 
     public mutating func int(_ value: Int) {
-        comma()
-        Self.appendInt(Int64(value), to: &bytes)
-        separate = true
+        scalar { Self.appendInt(Int64(value), to: &$0) }
     }
 
     /// A number; a non-finite one, which JSON cannot carry, becomes `null`.
     public mutating func double(_ value: Double) {
-        comma()
-        Self.appendDouble(value, to: &bytes)
-        separate = true
+        scalar { Self.appendDouble(value, to: &$0) }
     }
 
     public mutating func bool(_ value: Bool) {
-        comma()
-        bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
-        separate = true
+        scalar { $0.append(contentsOf: value ? "true".utf8 : "false".utf8) }
     }
 
     /// A whole value (compact).
     public mutating func value(_ value: JSONValue) {
+        scalar { value.write(to: &$0, indent: nil) }
+    }
+
+    /// A value with nothing inside to separate: a comma before it if needed, then `write`.
+    private mutating func scalar(_ write: (inout [UInt8]) -> Void) {
         comma()
-        value.write(to: &bytes, indent: nil)
+        write(&bytes)
         separate = true
     }
 

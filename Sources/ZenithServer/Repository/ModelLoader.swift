@@ -107,7 +107,8 @@ struct ModelLoader {
         let scheduler = ModelScheduler(
             model: model, controller: controller, mode: mode, modelPlans: plans, bestAccuracy: bestAccuracy,
             metrics: metrics, statistics: statistics, idleCPU: options.idleCPU,
-            batchesOnEventLoop: options.workers == 1 && AvailableCores.count == 1, logger: logger)
+            batchesOnEventLoop: options.batchesOnEventLoop ?? (options.workers == 1 && AvailableCores.count == 1),
+            logger: logger)
         logger.info(
             "model loaded",
             metadata: [

@@ -27,6 +27,9 @@ public struct ModelRepositoryOptions: Sendable {
     public var maxUtilization: Double
     /// CPU time of the process's idle pollers, left out of what competes with the workers.
     public var idleCPU: IdleCPUTime
+    /// Whether short batches run on the event loop that hands them out (`ModelScheduler`);
+    /// `nil`: when the process has one core and one worker.
+    public var batchesOnEventLoop: Bool?
     public var metricsFactory: any MetricsFactory
     public var logger: Logger
 
@@ -34,8 +37,9 @@ public struct ModelRepositoryOptions: Sendable {
         directory: String = "Models", profiles: String = "Profiles", dataset: String = FashionMNIST.defaultDirectory,
         workers: Int = 1, mode: SchedulingMode = .controller, staticPlans: [String: String] = [:], maxQueueDepth: Int = 1024, warmupIterations: Int = 5,
         deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6, idleCPU: IdleCPUTime = IdleCPUTime(),
-        metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
+        batchesOnEventLoop: Bool? = nil, metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
     ) {
+        self.batchesOnEventLoop = batchesOnEventLoop
         self.directory = directory
         self.profiles = profiles
         self.dataset = dataset

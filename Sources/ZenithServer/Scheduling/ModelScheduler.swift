@@ -24,6 +24,8 @@ public final class ModelScheduler: Sendable {
     static let inlineLimitNanos: UInt64 = 1_000_000
     /// Whether batches handed out on an event loop run there (`perform`).
     let batchesOnEventLoop: Bool
+    /// Batches run on an event loop that way so far.
+    let batchesRunOnEventLoops = Atomic<Int>(0)
     let model: Model
     let metrics: ModelMetrics
     let statistics: ModelStatistics
@@ -264,7 +266,10 @@ public final class ModelScheduler: Sendable {
                     // Queued behind the loop's pending reads, so the requests they bring can still
                     // join the next batch; the answers then go out from this thread with no
                     // hand-off, and the worker's thread is neither woken nor switched to.
-                    loop.execute { worker.runInline(job) }
+                    loop.execute {
+                        self.batchesRunOnEventLoops.add(1, ordering: .relaxed)
+                        worker.runInline(job)
+                    }
                 } else {
                     worker.submit(job)
                 }
