@@ -14,9 +14,9 @@
 #     `--dense-only` and the controller with the same trace.
 #  3. The same at twice the open-loop dense capacity: the highest of 1, 1.15, 1.3, ... times the
 #     closed-loop capacity at which dense serving, sent Poisson arrivals
-#     (LoadTests/Scenarios/single-image/mlp-1x.json), answers at least 99% within the target. A
-#     closed loop can understate what dense holds (it measured less than dense held open loop on
-#     one-image requests), and twice an understated capacity would be an easy bar.
+#     (LoadTests/Scenarios/single-image/mlp-1x.json), answers at least 99% within the target (the
+#     closed-loop capacity if it holds none of them). A closed loop could understate what dense
+#     holds against Poisson arrivals, and twice an understated capacity would be an easy bar.
 #
 # usage: scripts/single-image.sh [--repeats N]     (default 3; run it on a quiet machine)
 set -euo pipefail

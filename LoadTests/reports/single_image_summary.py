@@ -74,8 +74,8 @@ def main():
     print("A check that the closed-loop capacity does not understate what dense serving holds against Poisson "
           "arrivals: each protocol's dense server was sent `LoadTests/Scenarios/single-image/mlp-1x.json` (15 s) at 1, "
           "1.15, 1.3, ... times it, until it answered less than 99% within 10 ms; the highest rate it held (or the "
-          "closed-loop capacity, if it held none) is the open-loop capacity, and `mlp-2x.json` ran at twice that, "
-          "with seeds of its own.\n")
+          "closed-loop capacity, if it held none) is the open-loop capacity, and `mlp-2x.json` ran at twice that "
+          "(with the same seeds as above).\n")
     for http in ("http1", "http2"):
         probes = root / f"open-capacity-{http}.csv"
         if probes.exists():

@@ -124,11 +124,12 @@ public struct LatencyModel: Sendable, Equatable {
     @discardableResult
     public mutating func record(plan: Int, batch: Int, measuredNanos: UInt64) -> Bool {
         guard planFactors.indices.contains(plan), batch >= 1, measuredNanos > 0 else { return false }
-        let ratio = Double(measuredNanos) / 1_000 / calibratedMicros(plan: plan, batch: batch)
+        let measured = Double(measuredNanos) / 1_000
+        let calibrated = calibratedMicros(plan: plan, batch: batch)
+        let ratio = measured / calibrated
         let current = correction(plan: plan)
-        let predicted = calibratedMicros(plan: plan, batch: batch) * current
         overrunTracker.record(
-            (Double(measuredNanos) / 1_000 + Self.overrunJitterMicros) / (predicted + Self.overrunJitterMicros))
+            (measured + Self.overrunJitterMicros) / (calibrated * current + Self.overrunJitterMicros))
         let bounded = min(max(ratio, current / 4), current * 4)
         machine = (1 - smoothing) * machine + smoothing * bounded / planFactors[plan]
         let planSmoothing = smoothing / 4

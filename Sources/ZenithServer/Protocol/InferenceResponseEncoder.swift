@@ -34,8 +34,8 @@ public struct InferenceResponseEncoder: Sendable {
     public func encode(
         _ request: InferenceRequest, result: InferenceResult, totalNanos: UInt64, latencyTargetNanos: UInt64? = nil
     ) -> HTTPResponse {
-        // Written as it goes: the tree of values an answer would otherwise build (arrays,
-        // objects, their entries) was allocations spent on every request only to be walked once.
+        // Written as it goes rather than built as a tree of values first: the tree's arrays,
+        // objects and entries would be allocations made for every answer only to be walked once.
         var binary: [UInt8] = []
         var json = JSONWriter()
         json.beginObject()
