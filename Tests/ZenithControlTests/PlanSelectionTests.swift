@@ -1,5 +1,5 @@
 import Testing
-import ZenithControl
+@testable import ZenithControl
 import ZenithCore
 
 @Suite struct PlanSelectionTests {
@@ -153,16 +153,15 @@ import ZenithCore
         #expect(batch.predictedCompletion <= deadline)
         #expect(batch.members.count <= controller.configuration.maxBatchSize)
         guard batch.choice == .fitsBatch || controller.queueDepth == 0 else { return }
-        // A more accurate plan was passed over because it misses the deadline or, in full batches,
-        // cannot keep up with the arrival rate.
+        // A more accurate plan was passed over because, at the prices selection reads
+        // (`Controller.costs`), it misses the deadline or, in full batches, cannot keep up with the
+        // arrival rate.
         let sustainable = controller.sustainableNanosPerSample(at: now)
         let fullBatch = controller.configuration.maxBatchSize
         let moreAccurate = Plans.all.indices.filter { Plans.all[$0].accuracy > batch.plan.expectedAccuracy }
         for plan in moreAccurate {
-            let misses =
-                now.advanced(by: controller.latency.predictedNanos(plan: plan, batch: batch.members.count)) > deadline
-            let fallsBehind =
-                Double(controller.latency.predictedNanos(plan: plan, batch: fullBatch)) / Double(fullBatch) > sustainable
+            let misses = now.advanced(by: controller.costs.nanos(plan, batch: batch.members.count)) > deadline
+            let fallsBehind = Double(controller.costs.nanos(plan, batch: fullBatch)) / Double(fullBatch) > sustainable
             #expect(misses || fallsBehind)
         }
         #expect(batch.members.map(\.id) == queueBefore.map(\.id).filter { Set(batch.ids).contains($0) })
