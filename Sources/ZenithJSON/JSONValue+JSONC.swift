@@ -34,11 +34,10 @@ extension JSONValue {
 
     private static func parseJSONC(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) throws(JSONError) -> OpaquePointer? {
         guard bytes.count < Int(Int32.max) else { throw JSONError("JSON text is too large") }
-        guard let pooled = TokenerPool.shared.take(depth: Int32(max(1, maxDepth))) else {
+        guard let tokener = json_tokener_new_ex(Int32(max(1, maxDepth))) else {
             throw JSONError("out of memory")
         }
-        defer { TokenerPool.shared.give(pooled) }
-        let tokener = pooled.pointer
+        defer { json_tokener_free(tokener) }
         // Strings must be UTF-8: json-c would otherwise keep any bytes, and Swift would read them
         // with replacement characters, so a name that is not valid UTF-8 could match another.
         json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8))
