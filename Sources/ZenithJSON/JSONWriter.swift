@@ -1,5 +1,5 @@
 /// Writes compact JSON text straight into bytes, without building a `JSONValue` first: for the
-/// answers written once per request, where the tree's arrays and entries were allocations spent
+/// answers written once per request, where a tree's arrays and entries would be allocations made
 /// only to be walked once. `JSONValue.serializedBytes` writes through the same primitives, so
 /// both produce the same text.
 ///
