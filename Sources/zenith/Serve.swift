@@ -123,8 +123,9 @@ struct Serve: AsyncParsableCommand {
     @Option(
         help: """
             Highest share of the workers' time (the cores the rest of the process leaves them) the \
-            controller plans to use at the recent arrival rate: plans that would need more are passed \
-            over for cheaper ones (lower: shorter queues).
+            controller plans to use at the recent arrival rate, and, when the workers share every \
+            core with the frontend, the highest share of the cores with the frontend's use counted: \
+            plans that would need more are passed over for cheaper ones (lower: shorter queues).
             """)
     var maxUtilization = 0.6
 

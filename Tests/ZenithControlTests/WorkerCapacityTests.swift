@@ -75,4 +75,54 @@ import ZenithControl
         _ = run(&capacity, from: start, forMs: 500, others: 2, workers: 1, idle: 0)
         #expect(capacity.workerCores == 3)
     }
+
+    /// The plans' budget at a utilisation limit of 0.6. A worker with a spare core: 0.6 of the
+    /// cores the rest of the process leaves it. A worker sharing its one core with a frontend:
+    /// the frontend's use counts against the core's 0.6, down to a floor once it fills the core.
+    @Test func theFrontendsShareOfASharedCoreCountsAgainstThePlans() {
+        var spare = WorkerCapacity(cores: 4, workers: 1)
+        _ = run(&spare, from: start, forMs: 1_000, others: 2, workers: 0.5, idle: 0)
+        #expect(abs(spare.planCores(maxUtilization: 0.6) - 0.6) < 0.01)
+
+        var shared = WorkerCapacity(cores: 1, workers: 1)
+        var sample = run(&shared, from: start, forMs: 1_000, others: 0.2, workers: 0.3, idle: 0.5)
+        #expect(abs(shared.planCores(maxUtilization: 0.6) - 0.4) < 0.01, "\(shared.planCores(maxUtilization: 0.6))")
+        sample = run(&shared, from: sample, forMs: 2_000, others: 0.8, workers: 0.1, idle: 0.1)
+        #expect(shared.workerCores > 0.15)
+        #expect(abs(shared.planCores(maxUtilization: 0.6) - 0.03) < 0.001, "\(shared.planCores(maxUtilization: 0.6))")
+        _ = run(&shared, from: sample, forMs: 2_000, others: 0, workers: 0.5, idle: 0.5)
+        #expect(abs(shared.planCores(maxUtilization: 0.6) - 0.6) < 0.01)
+    }
+
+    /// A CPU-bound neighbour on the server's one core: the process's threads wait for it as long
+    /// as they run, the share reads a half, and the workers and the plans have half as much; when
+    /// it leaves, they have the whole core again. Without scheduler statistics the share stays 1.
+    @Test func aNeighbourTakesItsShareOfTheCore() {
+        var capacity = WorkerCapacity(cores: 1, workers: 1)
+        var sample = start
+        func advance(forMs: Double, others: Double, workers: Double, waiting: Double) {
+            for _ in 0..<Int(forMs / 20) {
+                let step = nanos(ms: 20)
+                sample.at = sample.at.advanced(by: step)
+                sample.workerNanos += UInt64(Double(step) * workers)
+                sample.processNanos += UInt64(Double(step) * (others + workers))
+                sample.runningNanos += UInt64(Double(step) * (others + workers))
+                sample.waitingNanos += UInt64(Double(step) * waiting)
+                capacity.record(sample)
+            }
+        }
+        advance(forMs: 1_000, others: 0.1, workers: 0.4, waiting: 0)
+        #expect(capacity.share == 1)
+        #expect(abs(capacity.workerCores - 0.9) < 0.01, "\(capacity.workerCores)")
+        advance(forMs: 2_000, others: 0.1, workers: 0.4, waiting: 0.5)
+        #expect(abs(capacity.share - 0.5) < 0.01, "\(capacity.share)")
+        #expect(abs(capacity.workerCores - 0.4) < 0.01, "\(capacity.workerCores)")
+        #expect(abs(capacity.planCores(maxUtilization: 0.6) - 0.2) < 0.01)
+        advance(forMs: 2_000, others: 0.1, workers: 0.4, waiting: 0)
+        #expect(capacity.share > 0.99)
+
+        var unknown = WorkerCapacity(cores: 1, workers: 1)
+        _ = run(&unknown, from: start, forMs: 1_000, others: 0.5, workers: 0.5, idle: 0)
+        #expect(unknown.share == 1)
+    }
 }

@@ -73,7 +73,12 @@ public struct LatencyModel: Sendable, Equatable {
 
     /// Predicted execution time in nanoseconds, rounded up and at least 1.
     public func predictedNanos(plan: Int, batch: Int) -> UInt64 {
-        max(UInt64.nanoseconds((predictedMicros(plan: plan, batch: batch) * 1_000).rounded(.up), scale: 1) ?? .max, 1)
+        Self.nanos(micros: predictedMicros(plan: plan, batch: batch))
+    }
+
+    /// Microseconds as whole nanoseconds, rounded up and at least 1.
+    static func nanos(micros: Double) -> UInt64 {
+        max(UInt64.nanoseconds((micros * 1_000).rounded(.up), scale: 1) ?? .max, 1)
     }
 
     /// The calibrated curve's time for (plan, batch), without the online correction, µs.

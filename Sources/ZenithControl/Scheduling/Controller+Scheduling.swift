@@ -58,11 +58,11 @@ extension Controller {
     }
 
     /// The arrival rule's limit (see `PlanSelector`): the most time per sample, in full batches, a
-    /// plan may take at the recent arrival rate, on the cores the workers have (`capacity`);
-    /// infinite before any arrival.
+    /// plan may take at the recent arrival rate, within the plans' share of the cores
+    /// (`WorkerCapacity.planCores`); infinite before any arrival.
     public func sustainableNanosPerSample(at now: Instant) -> Double {
         let rate = arrivals.perSecond(at: now)
-        return rate > 0 ? 1e9 * capacity.workerCores * configuration.maxUtilization / rate : .infinity
+        return rate > 0 ? 1e9 * capacity.planCores(maxUtilization: configuration.maxUtilization) / rate : .infinity
     }
 
     private func waitForExpiry() -> SchedulingAction {

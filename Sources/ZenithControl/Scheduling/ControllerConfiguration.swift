@@ -28,7 +28,8 @@ public struct ControllerConfiguration: Sendable, Equatable {
     ///   - maxQueueDelayNanos: batching delay; 0 dispatches at once.
     ///   - lookAheadLimit: queued requests considered behind a batch, at least 0.
     ///   - deadlineHeadroom: share of latency targets held back, clamped to 0...0.9.
-    ///   - maxUtilization: share of the workers' time plans may need at the arrival rate, 0.05...1.
+    ///   - maxUtilization: share of the workers' time plans may need at the arrival rate, 0.05...1
+    ///     (see `WorkerCapacity.planCores`).
     ///   - cores: cores the process may use; `nil` if the workers have theirs to themselves.
     public init(
         workers: Int = 1, maxBatchSize: Int = 1, maxQueueDelayNanos: UInt64 = 0, lookAheadLimit: Int = 256,

@@ -1,33 +1,46 @@
 /// The model's plans priced by the latency model: the questions selection and admission ask.
 ///
-/// Predictions for batch sizes up to the limit are tabled, since selection and admission ask for
-/// them many times per decision; a change of the latency model re-tables only the plan it touched.
+/// The calibrated times for batch sizes up to the limit are tabled, since selection and admission
+/// ask for them many times per decision, and multiplied by each plan's current correction when
+/// asked: an executed batch moves the machine factor every plan's correction shares, so a table of
+/// corrected times would be stale for every plan but the one that ran.
 struct PlanCosts: Sendable {
     let plans: [PlanProfile]
     private var latency: LatencyModel
-    /// `table[plan][batch - 1]`, nanoseconds.
-    private var table: [[UInt64]]
+    /// `calibrated[plan][batch - 1]`, microseconds.
+    private var calibrated: [[Double]]
+    /// `latency.correction(plan:)` of every plan.
+    private var corrections: [Double]
 
     init(plans: [PlanProfile], latency: LatencyModel, maxBatchSize: Int) {
         self.plans = plans
         self.latency = latency
-        table = plans.indices.map { plan in (1...maxBatchSize).map { latency.predictedNanos(plan: plan, batch: $0) } }
+        calibrated = plans.indices.map { plan in
+            (1...maxBatchSize).map { latency.calibratedMicros(plan: plan, batch: $0) }
+        }
+        corrections = plans.indices.map { latency.correction(plan: $0) }
     }
 
-    /// Takes `latency`'s predictions for `plan` (the only plan whose predictions it changed).
+    /// Takes `latency`'s predictions after it learnt from `plan`: that plan's calibrated times
+    /// (changed only by a calibration) and every plan's correction.
     mutating func refresh(plan: Int, from latency: LatencyModel) {
         self.latency = latency
-        for batch in table[plan].indices { table[plan][batch] = latency.predictedNanos(plan: plan, batch: batch + 1) }
+        for batch in calibrated[plan].indices {
+            calibrated[plan][batch] = latency.calibratedMicros(plan: plan, batch: batch + 1)
+        }
+        for index in corrections.indices { corrections[index] = latency.correction(plan: index) }
     }
 
+    /// `latency.predictedNanos(plan:batch:)`, as of the last refresh.
     func nanos(_ plan: Int, batch: Int) -> UInt64 {
-        batch >= 1 && batch <= table[plan].count ? table[plan][batch - 1] : latency.predictedNanos(plan: plan, batch: batch)
+        guard batch >= 1 && batch <= calibrated[plan].count else { return latency.predictedNanos(plan: plan, batch: batch) }
+        return LatencyModel.nanos(micros: calibrated[plan][batch - 1] * corrections[plan])
     }
 
     /// Whether a full batch of `plan` is predicted at least a tenth cheaper per sample than a batch of
     /// `batch`: only then can waiting for company raise throughput.
     func batchingPays(_ plan: Int, batch: Int) -> Bool {
-        let maxBatchSize = table[plan].count
+        let maxBatchSize = calibrated[plan].count
         guard batch > 0, batch < maxBatchSize else { return false }
         let full = Double(nanos(plan, batch: maxBatchSize)) / Double(maxBatchSize)
         return full < 0.9 * Double(nanos(plan, batch: batch)) / Double(batch)

@@ -71,6 +71,7 @@ final class IdlePoller: Service, Sendable {
             return
         }
         polling.add(1, ordering: .relaxed)
+        cpuTime.registerCurrentThread()
         // Its CPU time is reported every few hundred yields (tens of microseconds of polling).
         var reported = CPUTime.thread
         var yields = 0

@@ -231,15 +231,18 @@ public final class ModelScheduler: Sendable {
     }
 
     /// The process's CPU times for the controller's `WorkerCapacity`, read at most every 20 ms
-    /// (two system calls and a sum over the workers; under load batches end far more often).
+    /// (two system calls, a sum over the workers and a file per thread; under load batches end
+    /// far more often).
     private func cpuSample(now: Instant) -> WorkerCapacity.Sample? {
         let last = lastCPUSample.load(ordering: .relaxed)
         guard now.nanoseconds >= last &+ 20_000_000,
             lastCPUSample.compareExchange(expected: last, desired: now.nanoseconds, ordering: .relaxed).exchanged
         else { return nil }
         let workerNanos = workers.withLock { workers in workers.reduce(0) { $0 &+ $1.cpuNanoseconds } }
+        let scheduler = SchedulerWait.read(excluding: idleCPU.threadIDs)
         return WorkerCapacity.Sample(
-            at: now, processNanos: CPUTime.process, workerNanos: workerNanos, idleNanos: idleCPU.total)
+            at: now, processNanos: CPUTime.process, workerNanos: workerNanos, idleNanos: idleCPU.total,
+            runningNanos: scheduler?.runningNanos ?? 0, waitingNanos: scheduler?.waitingNanos ?? 0)
     }
 
     /// What one turn of the lock decided, to carry out after releasing it.
