@@ -120,6 +120,11 @@ import ZenithControl
         #expect(abs(capacity.planCores(maxUtilization: 0.6) - 0.2) < 0.01)
         advance(forMs: 2_000, others: 0.1, workers: 0.4, waiting: 0)
         #expect(capacity.share > 0.99)
+        // A thread that ran 2 s and waited 0.5 s ends: the sums fall, the share does not move.
+        sample.runningNanos -= nanos(ms: 2_000)
+        sample.waitingNanos -= nanos(ms: 500)
+        advance(forMs: 500, others: 0.1, workers: 0.4, waiting: 0)
+        #expect(capacity.share > 0.99, "\(capacity.share)")
 
         var unknown = WorkerCapacity(cores: 1, workers: 1)
         _ = run(&unknown, from: start, forMs: 1_000, others: 0.5, workers: 0.5, idle: 0)

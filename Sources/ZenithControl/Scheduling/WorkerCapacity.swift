@@ -121,9 +121,12 @@ public struct WorkerCapacity: Sendable {
         let weight = -expm1(-elapsed / windowNanos)
         average += weight * (min(used, cores) - average)
         accumulated += weight * (1 - accumulated)
-        // Both read 0 where the kernel keeps no statistics, and the share stays 1.
-        running += weight * (Double(sample.runningNanos &- last.runningNanos) / elapsed - running)
-        waiting += weight * (Double(sample.waitingNanos &- last.waitingNanos) / elapsed - waiting)
+        // Both read 0 where the kernel keeps no statistics, and the share stays 1. A thread that
+        // ended takes its times out of the sums: that step tells nothing of the share.
+        if sample.runningNanos >= last.runningNanos, sample.waitingNanos >= last.waitingNanos {
+            running += weight * (Double(sample.runningNanos - last.runningNanos) / elapsed - running)
+            waiting += weight * (Double(sample.waitingNanos - last.waitingNanos) / elapsed - waiting)
+        }
         self.last = sample
     }
 }
