@@ -19,6 +19,17 @@ import Testing
         }
     }
 
+    /// This process's threads named like pollers.
+    private func pollerThreadIDs() -> [Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { task in
+            guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                name.hasPrefix("zenith-idle-")
+            else { return nil }
+            return Int(task)
+        }
+    }
+
     /// Waits, generously: under a full parallel test run new threads and tasks can wait seconds
     /// for a core.
     private func waitUntil(_ condition: () -> Bool) async throws {
@@ -34,6 +45,9 @@ import Testing
         try await waitUntil { poller.pollingThreads == 2 }
         #expect(poller.pollingThreads == 2)
         #expect(pollerPolicies() == [5, 5], "two pollers at SCHED_IDLE (5)")
+        // Their threads are known, for the scheduler statistics to leave out.
+        try await waitUntil { cpuTime.threadIDs.count == 2 }
+        #expect(cpuTime.threadIDs == Set(pollerThreadIDs()))
         poller.stop()
         try await waitUntil { poller.pollingThreads == 0 && pollerPolicies().isEmpty }
         #expect(poller.pollingThreads == 0)
