@@ -5,30 +5,23 @@ import Testing
 @testable import ZenithServer
 
 @Suite struct IdlePollerTests {
-    /// This process's threads named like pollers, with their scheduling policy (`/proc`'s field 41).
-    private func pollerPolicies() -> [Int] {
+    /// This process's threads named like pollers: their ids and scheduling policies (`/proc`'s
+    /// field 41).
+    private func pollers() -> [(id: Int, policy: Int)] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
         return tasks.compactMap { task in
-            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+            guard let id = Int(task),
+                let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
                 let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
                 stat[stat.index(after: open)..<close].hasPrefix("zenith-idle-")
             else { return nil }
             // Fields from the third on follow the name: the policy is field 41.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 38 ? Int(fields[38]) : nil
+            return fields.count > 38 ? Int(fields[38]).map { (id, $0) } : nil
         }
     }
 
-    /// This process's threads named like pollers.
-    private func pollerThreadIDs() -> [Int] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.compactMap { task in
-            guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
-                name.hasPrefix("zenith-idle-")
-            else { return nil }
-            return Int(task)
-        }
-    }
+    private func pollerPolicies() -> [Int] { pollers().map(\.policy) }
 
     /// Waits, generously: under a full parallel test run new threads and tasks can wait seconds
     /// for a core.
@@ -47,11 +40,12 @@ import Testing
         #expect(pollerPolicies() == [5, 5], "two pollers at SCHED_IDLE (5)")
         // Their threads are known, for the scheduler statistics to leave out.
         try await waitUntil { cpuTime.threadIDs.count == 2 }
-        #expect(cpuTime.threadIDs == Set(pollerThreadIDs()))
+        #expect(cpuTime.threadIDs == Set(pollers().map(\.id)))
         poller.stop()
         try await waitUntil { poller.pollingThreads == 0 && pollerPolicies().isEmpty }
         #expect(poller.pollingThreads == 0)
         #expect(pollerPolicies().isEmpty, "the pollers end when stopped")
+        #expect(cpuTime.threadIDs.isEmpty, "their ids are not left to threads that may reuse them")
         // What they polled is reported, for the controllers to leave out of the process's CPU time.
         #expect(cpuTime.total > 0)
     }

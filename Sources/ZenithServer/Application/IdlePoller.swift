@@ -71,7 +71,7 @@ final class IdlePoller: Service, Sendable {
             return
         }
         polling.add(1, ordering: .relaxed)
-        cpuTime.registerCurrentThread()
+        let threadID = cpuTime.registerCurrentThread()
         // Its CPU time is reported every few hundred yields (tens of microseconds of polling).
         var reported = CPUTime.thread
         var yields = 0
@@ -85,6 +85,7 @@ final class IdlePoller: Service, Sendable {
             }
         }
         cpuTime.add(CPUTime.thread - reported)
+        if let threadID { cpuTime.unregister(threadID) }
         polling.subtract(1, ordering: .relaxed)
     }
 }

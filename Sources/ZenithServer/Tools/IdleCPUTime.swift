@@ -17,9 +17,15 @@ public final class IdleCPUTime: Sendable {
         nanos.add(value, ordering: .relaxed)
     }
 
-    /// Called by each poller on its own thread.
-    func registerCurrentThread() {
-        guard let id = SchedulerWait.currentThreadID else { return }
+    /// Called by each poller on its own thread; returns the id to `unregister` when it ends (a
+    /// later thread may be given the same id).
+    func registerCurrentThread() -> Int? {
+        guard let id = SchedulerWait.currentThreadID else { return nil }
         threads.withLock { _ = $0.insert(id) }
+        return id
+    }
+
+    func unregister(_ id: Int) {
+        threads.withLock { _ = $0.remove(id) }
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// takes half of the server's core leaves the process's own split unchanged, and the controller
 /// would plan on the whole core. Time spent runnable but waiting is what the neighbour took.
 enum SchedulerWait {
-    struct Totals: Equatable {
+    struct Totals {
         var runningNanos: UInt64 = 0
         var waitingNanos: UInt64 = 0
     }
