@@ -6,7 +6,7 @@
 /// cut into batches of the size limit; each batch runs the fastest plan meeting its members'
 /// highest accuracy target, on the worker that frees first. That is the earliest the scheduler can
 /// reach it, so a request is refused as infeasible only if no plan choice could serve it in time.
-struct AdmissionForecast: Sendable, Equatable {
+struct AdmissionForecast: Sendable {
     /// When the batch containing the request starts; a lower bound if `stoppedEarly`.
     var start: Instant
     /// When that batch finishes; `distantFuture` if `stoppedEarly`.
@@ -15,44 +15,69 @@ struct AdmissionForecast: Sendable, Equatable {
     /// overloaded queue costs admission only as many steps as fit before the deadline.
     var stoppedEarly: Bool
 
+    /// The walk's state once the request's samples are queued behind every queued request, to
+    /// resume at the next admission (`BacklogWalk`); `nil` when the walk did not pass the whole queue.
+    var tail: BacklogWalk.Progress?
+
+    /// - Parameter resuming: the walk over the whole queue, kept from the previous admission
+    ///   (`BacklogWalk.resumable`): it is continued instead of walking the queue again.
     init(
         for request: QueuedRequest, count: Int = 1, queue: DeadlineQueue, workersFreeAt: [Instant], costs: PlanCosts,
-        maxBatchSize: Int, now: Instant
+        maxBatchSize: Int, now: Instant, resuming: BacklogWalk.Progress? = nil
     ) {
         let targets = request.targets
-        var forecast = BacklogForecast(freeAt: workersFreeAt)
-        var chunk = (count: 0, accuracy: 0.0)
+        var walk = BacklogWalk.Progress(forecast: BacklogForecast(freeAt: workersFreeAt))
         func scheduleChunk() -> (start: Instant, finish: Instant) {
-            let plan = costs.fastestPlan(meeting: chunk.accuracy, batch: chunk.count) ?? 0
-            defer { chunk = (0, 0) }
-            return forecast.schedule(nanos: costs.nanos(plan, batch: chunk.count))
+            let plan = costs.fastestPlan(meeting: walk.chunk.accuracy, batch: walk.chunk.count) ?? 0
+            defer { walk.chunk = BacklogWalk.Chunk() }
+            return walk.forecast.schedule(nanos: costs.nanos(plan, batch: walk.chunk.count))
         }
 
-        // Queued requests with the same priority and deadline are ahead of a new one (FIFO).
-        let order = QueueOrder(priority: targets.priority, deadline: targets.deadline, sequence: .max)
         var stopped = false
-        queue.forEachInOrder { queued in
-            guard queued.order < order else { return false }
-            guard (queued.targets.expiry ?? .distantFuture) > now else { return true }
-            chunk = (chunk.count + 1, max(chunk.accuracy, queued.targets.accuracyTarget))
-            if chunk.count == maxBatchSize {
-                _ = scheduleChunk()
-                stopped = forecast.earliestFree >= targets.deadline
+        var passedQueue = true
+        if let resuming {
+            walk = resuming
+        } else {
+            // Queued requests with the same priority and deadline are ahead of a new one (FIFO).
+            let order = QueueOrder(priority: targets.priority, deadline: targets.deadline, sequence: .max)
+            var visited = 0
+            queue.forEachInOrder { queued in
+                guard queued.order < order else { return false }
+                visited += 1
+                guard (queued.targets.expiry ?? .distantFuture) > now else { return true }
+                walk.chunk = BacklogWalk.Chunk(
+                    count: walk.chunk.count + 1, accuracy: max(walk.chunk.accuracy, queued.targets.accuracyTarget))
+                if walk.chunk.count == maxBatchSize {
+                    _ = scheduleChunk()
+                    stopped = walk.forecast.earliestFree >= targets.deadline
+                }
+                return !stopped
             }
-            return !stopped
+            passedQueue = !stopped && visited == queue.count
         }
         stoppedEarly = stopped
         if stopped {
-            (start, completion) = (forecast.earliestFree, .distantFuture)
+            (start, completion) = (walk.forecast.earliestFree, .distantFuture)
+            tail = nil
         } else {
             // The request's own samples: full batches first, then the one holding the last sample.
             var remaining = max(count, 1)
-            while chunk.count + remaining > maxBatchSize {
-                remaining -= maxBatchSize - chunk.count
-                chunk = (maxBatchSize, max(chunk.accuracy, targets.accuracyTarget))
+            while walk.chunk.count + remaining > maxBatchSize {
+                remaining -= maxBatchSize - walk.chunk.count
+                walk.chunk = BacklogWalk.Chunk(
+                    count: maxBatchSize, accuracy: max(walk.chunk.accuracy, targets.accuracyTarget))
                 _ = scheduleChunk()
             }
-            chunk = (chunk.count + remaining, max(chunk.accuracy, targets.accuracyTarget))
+            walk.chunk = BacklogWalk.Chunk(
+                count: walk.chunk.count + remaining, accuracy: max(walk.chunk.accuracy, targets.accuracyTarget))
+            // As a later walk would find them once queued: a full batch is scheduled, a partial one pending.
+            var queued = walk
+            if queued.chunk.count == maxBatchSize {
+                let plan = costs.fastestPlan(meeting: queued.chunk.accuracy, batch: maxBatchSize) ?? 0
+                _ = queued.forecast.schedule(nanos: costs.nanos(plan, batch: maxBatchSize))
+                queued.chunk = BacklogWalk.Chunk()
+            }
+            tail = passedQueue ? queued : nil
             (start, completion) = scheduleChunk()
         }
     }

@@ -46,9 +46,17 @@ extension Controller {
         }
 
         var bestEffort = false
+        let freeAt = workers.freeAt(now: now)
+        let order = QueueOrder(priority: targets.priority, deadline: targets.deadline, sequence: .max)
+        let resumed =
+            resumesBacklogWalk
+            ? backlogWalk?.resumable(
+                order: order, deadline: targets.deadline, queue: queue, costs: costs, workersFreeAt: freeAt, now: now)
+            : nil
+        if resumed != nil { resumedBacklogWalks += 1 }
         let forecast = AdmissionForecast(
-            for: QueuedRequest(id: first, targets: targets), count: ids.count, queue: queue,
-            workersFreeAt: workers.freeAt(now: now), costs: costs, maxBatchSize: configuration.maxBatchSize, now: now)
+            for: QueuedRequest(id: first, targets: targets), count: ids.count, queue: queue, workersFreeAt: freeAt,
+            costs: costs, maxBatchSize: configuration.maxBatchSize, now: now, resuming: resumed)
         // Admitted only if in time even when its batches run as long as the slow ones recently
         // did: by the mean alone, every batch slower than the mean makes the last admitted late.
         if forecast.completion.stretched(from: now, by: latency.overrun) > targets.deadline {
@@ -70,6 +78,11 @@ extension Controller {
             var request = QueuedRequest(id: id, targets: targets)
             request.admittedBestEffort = bestEffort
             queue.insert(request)
+        }
+        backlogWalk = forecast.tail.map { tail in
+            BacklogWalk(
+                progress: tail, queueRevision: queue.revision, costsRevision: costs.revision, workersFreeAt: freeAt,
+                lastOrder: queue.lastInsertedOrder)
         }
         return .admitted(deadline: targets.deadline, bestEffort: bestEffort)
     }

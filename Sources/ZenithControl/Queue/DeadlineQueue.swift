@@ -8,6 +8,10 @@ public struct DeadlineQueue: Sendable {
     private var byOrder = IndexedHeap<QueueOrder>()
     private var byExpiry = IndexedHeap<ExpiryOrder>()
     private var nextSequence: UInt64 = 0
+    /// Counts the changes to the queue: equal revisions, the same requests (`BacklogWalk`).
+    private(set) var revision: UInt64 = 0
+    /// The serving order of the request inserted last.
+    private(set) var lastInsertedOrder: QueueOrder?
 
     public init() {}
 
@@ -30,7 +34,9 @@ public struct DeadlineQueue: Sendable {
         var request = request
         request.sequence = nextSequence
         nextSequence += 1
+        revision &+= 1
         entries[request.id] = request
+        lastInsertedOrder = request.order
         byOrder.insert(request.id, key: request.order)
         if let expiry = request.targets.expiry {
             byExpiry.insert(request.id, key: ExpiryOrder(expiry: expiry, sequence: request.sequence))
@@ -48,6 +54,7 @@ public struct DeadlineQueue: Sendable {
     @discardableResult
     public mutating func remove(_ id: RequestID) -> QueuedRequest? {
         guard let request = entries.removeValue(forKey: id) else { return nil }
+        revision &+= 1
         byOrder.remove(id)
         byExpiry.remove(id)
         return request

@@ -33,6 +33,12 @@ public struct Controller: Sendable {
     /// hops between threads, encoding, writing): its 99.8th percentile over the answers of the
     /// last two seconds.
     var overhead = WindowedQuantile(quantile: 0.998, windowNanos: 2_000_000_000)
+    /// Admission's last walk over the whole queue, resumed by the next admission when still valid.
+    var backlogWalk: BacklogWalk?
+    /// Whether admission resumes `backlogWalk` (tests turn it off to compare with full walks).
+    var resumesBacklogWalk = true
+    /// Admissions that resumed `backlogWalk` instead of walking the queue.
+    var resumedBacklogWalks = 0
 
     /// - Parameters:
     ///   - profile: the model's plans.

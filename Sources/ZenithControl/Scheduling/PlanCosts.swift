@@ -11,6 +11,8 @@ struct PlanCosts: Sendable {
     private var calibrated: [[Double]]
     /// `latency.correction(plan:)` of every plan.
     private var corrections: [Double]
+    /// Counts the refreshes: equal revisions, the same prices (`BacklogWalk`).
+    private(set) var revision: UInt64 = 0
 
     init(plans: [PlanProfile], latency: LatencyModel, maxBatchSize: Int) {
         self.plans = plans
@@ -25,6 +27,7 @@ struct PlanCosts: Sendable {
     /// (changed only by a calibration) and every plan's correction.
     mutating func refresh(plan: Int, from latency: LatencyModel) {
         self.latency = latency
+        revision &+= 1
         for batch in calibrated[plan].indices {
             calibrated[plan][batch] = latency.calibratedMicros(plan: plan, batch: batch + 1)
         }

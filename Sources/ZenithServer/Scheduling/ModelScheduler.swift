@@ -33,6 +33,8 @@ public final class ModelScheduler: Sendable {
     private let state: Locked<State>
     private let workers: Mutex<[ExecutorWorker]>
     private let timer: Mutex<WakeupTimer?>
+    /// Wake-ups asked for on an event loop when batches run there (`LoopWakeup`).
+    private let loopWakeup = LoopWakeup()
     private let idleCPU: IdleCPUTime
     /// When the process's CPU times were last read for the controller (`cpuSample`), in the clock's nanoseconds.
     private let lastCPUSample = Atomic<UInt64>(0)
@@ -279,8 +281,12 @@ public final class ModelScheduler: Sendable {
             case .fail(let pending, let failure):
                 pending.fail(failure)
             case .wake(let instant):
-                let timer = timer.withLock { $0 }
-                timer?.schedule(instant)
+                if batchesOnEventLoop, let loop = MultiThreadedEventLoopGroup.currentEventLoop {
+                    loopWakeup.schedule(instant, on: loop) { [weak self] in self?.drive() }
+                } else {
+                    let timer = timer.withLock { $0 }
+                    timer?.schedule(instant)
+                }
             }
         }
         metrics.occupancy(inflight: step.inflight, queued: step.queued)
