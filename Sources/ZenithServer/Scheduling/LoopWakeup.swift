@@ -6,11 +6,12 @@ import ZenithControl
 /// loop that asked, for a process whose batches run on its event loop
 /// (`ModelScheduler.batchesOnEventLoop`).
 ///
-/// There the loop and the `WakeupTimer`'s thread share one core: every earlier instant asked for
-/// woke the timer's thread, which preempted the loop, and a wake-up that fired drove the
+/// There the loop and the `WakeupTimer`'s thread share one core: each earlier instant asked for
+/// wakes the timer's thread, which preempts the loop, and a wake-up fired there drives the
 /// controller from that thread, handing its batch to the worker's thread and the answers back to
-/// the loop. The loop's own timer costs no thread switch, and what it drives runs where the
-/// batches run. One task is pending at a time; an earlier instant replaces it.
+/// the loop. Under overload the next expiry moves with nearly every event. The loop's own timer
+/// costs no thread switch, and what it drives runs where the batches run. One task is pending at
+/// a time; an earlier instant replaces it.
 final class LoopWakeup: Sendable {
     private struct Pending {
         var instant: Instant
