@@ -27,11 +27,12 @@ struct AdmissionForecast: Sendable {
     ) {
         let targets = request.targets
         var walk = BacklogWalk.Progress(forecast: BacklogForecast(freeAt: workersFreeAt))
-        func scheduleChunk() -> (start: Instant, finish: Instant) {
-            let plan = costs.fastestPlan(meeting: walk.chunk.accuracy, batch: walk.chunk.count) ?? 0
-            defer { walk.chunk = BacklogWalk.Chunk() }
-            return walk.forecast.schedule(nanos: costs.nanos(plan, batch: walk.chunk.count))
+        func scheduleChunk(of progress: inout BacklogWalk.Progress) -> (start: Instant, finish: Instant) {
+            let plan = costs.fastestPlan(meeting: progress.chunk.accuracy, batch: progress.chunk.count) ?? 0
+            defer { progress.chunk = BacklogWalk.Chunk() }
+            return progress.forecast.schedule(nanos: costs.nanos(plan, batch: progress.chunk.count))
         }
+        func scheduleChunk() -> (start: Instant, finish: Instant) { scheduleChunk(of: &walk) }
 
         var stopped = false
         var passedQueue = true
@@ -72,11 +73,7 @@ struct AdmissionForecast: Sendable {
                 count: walk.chunk.count + remaining, accuracy: max(walk.chunk.accuracy, targets.accuracyTarget))
             // As a later walk would find them once queued: a full batch is scheduled, a partial one pending.
             var queued = walk
-            if queued.chunk.count == maxBatchSize {
-                let plan = costs.fastestPlan(meeting: queued.chunk.accuracy, batch: maxBatchSize) ?? 0
-                _ = queued.forecast.schedule(nanos: costs.nanos(plan, batch: maxBatchSize))
-                queued.chunk = BacklogWalk.Chunk()
-            }
+            if queued.chunk.count == maxBatchSize { _ = scheduleChunk(of: &queued) }
             tail = passedQueue ? queued : nil
             (start, completion) = scheduleChunk()
         }
