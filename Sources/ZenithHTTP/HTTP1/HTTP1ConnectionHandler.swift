@@ -275,6 +275,9 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            // An answer written in this tick waits for the tick's flush: the idle timer has not
+            // seen it leave, but the connection is not idle, and closing now would drop it.
+            if self.isFlushScheduled { return }
             if self.lingering || self.state.idleTimeout() { context.close(promise: nil) }
         } else if event is ChannelShouldQuiesceEvent {
             if self.state.quiesce() { context.close(promise: nil) }
