@@ -6,7 +6,11 @@ internal import CJSONC
 /// inference request carries tens of thousands of numbers, so this type keeps json-c's tree and
 /// lets the caller convert only what it needs: `JSONNode.value()` for the small parts,
 /// `JSONNode.appendFloats(to:limit:)` for tensor data.
-public final class JSONDocument {
+///
+/// Sendable: the tree is never changed after parsing, and every accessor uses json-c's read-only
+/// functions (none that serialises, which caches text inside the object), so threads may read
+/// one document at once.
+public final class JSONDocument: @unchecked Sendable {
     let root: OpaquePointer?
 
     /// Parses a complete JSON text with json-c in strict mode, with the same rules as

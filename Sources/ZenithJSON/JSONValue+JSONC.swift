@@ -34,10 +34,19 @@ extension JSONValue {
 
     private static func parseJSONC(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) throws(JSONError) -> OpaquePointer? {
         guard bytes.count < Int(Int32.max) else { throw JSONError("JSON text is too large") }
-        guard let tokener = json_tokener_new_ex(Int32(max(1, maxDepth))) else {
-            throw JSONError("out of memory")
+        let depth = Int32(max(1, min(maxDepth, Int(Int32.max))))
+        if depth == TokenerPool.shared.depth {
+            return try TokenerPool.shared.withTokener { (tokener) throws(JSONError) in
+                guard let tokener else { throw JSONError("out of memory") }
+                return try parseJSONC(bytes, with: tokener)
+            }
         }
+        guard let tokener = json_tokener_new_ex(depth) else { throw JSONError("out of memory") }
         defer { json_tokener_free(tokener) }
+        return try parseJSONC(bytes, with: tokener)
+    }
+
+    private static func parseJSONC(_ bytes: UnsafeRawBufferPointer, with tokener: UnsafeMutablePointer<json_tokener>) throws(JSONError) -> OpaquePointer? {
         // Strings must be UTF-8: json-c would otherwise keep any bytes, and Swift would read them
         // with replacement characters, so a name that is not valid UTF-8 could match another.
         json_tokener_set_flags(tokener, Int32(JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8))

@@ -18,6 +18,8 @@ public struct InferenceRequestDecoder: Sendable {
     public let maxBatchSize: Int
     /// Classes of the classification output (the last dimension of the first output).
     public let classCount: Int
+    /// JSON headers seen recently, parsed.
+    let headerCache = InferenceHeaderCache()
 
     /// - Parameter config: the model; it has exactly one input, as `Model` requires.
     public init(config: ModelConfig) {
@@ -45,7 +47,7 @@ public struct InferenceRequestDecoder: Sendable {
 
         let document: JSONDocument
         do {
-            document = try JSONDocument(parsing: json)
+            document = try self.headerCache.document(parsing: json)
         } catch {
             throw .badRequest(error.description)
         }

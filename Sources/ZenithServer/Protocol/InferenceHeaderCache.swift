@@ -1,0 +1,56 @@
+import Synchronization
+import ZenithJSON
+
+/// JSON headers of inference requests, parsed once and shared by the requests that repeat them.
+///
+/// A client that sends its tensors in binary (tritonclient's default) sends the same JSON header
+/// with every request of one shape and one set of parameters: only the bytes after it change.
+/// Parsing that header with json-c cost more than any other step of a one-image request, so the
+/// parsed tree of a recent header is kept and a request whose header bytes are identical reads
+/// that tree instead. Parsing is a pure function of the bytes, so a hit decodes exactly as a
+/// parse would; the decoder only reads the tree, so requests on several threads share it.
+///
+/// Bounded: a fixed number of slots, chosen by the header's hash, each holding one header of at
+/// most `maxHeaderBytes`. A client whose headers all differ (say, a fresh `id` in each) only
+/// replaces slots, at the cost of a hash and a copy of the header per request.
+final class InferenceHeaderCache: Sendable {
+    /// Longer headers (JSON requests carrying their data) are parsed every time.
+    static let maxHeaderBytes = 2048
+
+    private struct Entry: Sendable {
+        let hash: Int
+        let bytes: [UInt8]
+        let document: JSONDocument
+    }
+
+    private let slots: Mutex<[Entry?]>
+    private let slotCount: Int
+
+    init(slots: Int = 32) {
+        precondition(slots > 0)
+        self.slotCount = slots
+        self.slots = Mutex(Array(repeating: nil, count: slots))
+    }
+
+    /// The parsed document of `json`, from the cache when the same bytes were parsed before.
+    func document(parsing json: ArraySlice<UInt8>) throws(JSONError) -> JSONDocument {
+        guard json.count <= Self.maxHeaderBytes else { return try JSONDocument(parsing: json) }
+        var hasher = Hasher()
+        json.withUnsafeBytes { hasher.combine(bytes: $0) }
+        let hash = hasher.finalize()
+        let slot = Int(UInt(bitPattern: hash) % UInt(self.slotCount))
+        let cached = self.slots.withLock { slots -> JSONDocument? in
+            guard let entry = slots[slot], entry.hash == hash, entry.bytes.elementsEqual(json) else { return nil }
+            return entry.document
+        }
+        if let cached { return cached }
+        // Only headers that parse are kept: a malformed one gets its error every time.
+        let document = try JSONDocument(parsing: json)
+        let entry = Entry(hash: hash, bytes: Array(json), document: document)
+        self.slots.withLock { $0[slot] = entry }
+        return document
+    }
+
+    /// Headers held now (for tests).
+    var count: Int { self.slots.withLock { $0.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
+}
