@@ -32,8 +32,10 @@ extension Executor {
         return Activation(buffer: target, channels: act.channels * spatial, height: 1, width: 1, batch: act.batch, indices: indices)
     }
 
-    /// Largest batch for which a linear layer runs as one GEMV per sample rather than a GEMM.
-    static let gemvBatchLimit = 2
+    /// Largest batch for which a linear layer runs as one GEMV per sample rather than a GEMM:
+    /// OpenBLAS's GEMM copies the weights into its packed layout on every call, which up to
+    /// about four samples costs more than reading them once per sample (`zenith profile`).
+    static let gemvBatchLimit = 4
 
     /// A linear layer over the stored inputs: a prefix (GEMV/GEMM in place), a channel subset
     /// (gathered input-major rows), or each sample's top-k (gathered rows, per sample).
@@ -80,8 +82,7 @@ extension Executor {
             // Inputs are a prefix 0..<act.channels: the leading block of the row-major weights.
             layer.weight.withUnsafeBufferPointer { w in
                 if batch <= Self.gemvBatchLimit {
-                    // OpenBLAS packs the whole weight matrix for a GEMM: for a couple of columns,
-                    // strided GEMVs (one pass over the weights each) are faster.
+                    // Strided GEMVs, one pass over the weights each (see `gemvBatchLimit`).
                     for b in 0..<batch {
                         BLAS.gemv(m: outputs, n: act.channels, a: w.baseAddress!, lda: layer.inputs, x: input + b, incx: batch,
                                   beta: 1, y: out + b, incy: batch)

@@ -115,7 +115,7 @@ import ZenithJSON
         let byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.0, $0.2) })
         let x = inputs(5, size: 12, seed: 11)
         for (index, plan) in ([["name": "dense"]] + Self.mlpPlans).enumerated() {
-            for batch in [1, 2, 5] {  // GEMV, strided GEMVs, GEMM
+            for batch in [1, 2, 4, 5] {  // GEMV, strided GEMVs (up to gemvBatchLimit), GEMM
                 var output: [Float] = []
                 let report = try executor.run(plan: index, input: Array(x[0..<(batch * 12)]), batch: batch, output: &output)
                 for b in 0..<batch {
