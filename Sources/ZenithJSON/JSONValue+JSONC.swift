@@ -35,11 +35,9 @@ extension JSONValue {
     private static func parseJSONC(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) throws(JSONError) -> OpaquePointer? {
         guard bytes.count < Int(Int32.max) else { throw JSONError("JSON text is too large") }
         let depth = Int32(max(1, min(maxDepth, Int(Int32.max))))
-        if depth == TokenerPool.shared.depth {
-            return try TokenerPool.shared.withTokener { (tokener) throws(JSONError) in
-                guard let tokener else { throw JSONError("out of memory") }
-                return try parseJSONC(bytes, with: tokener)
-            }
+        if depth == ThreadTokener.depth {
+            guard let tokener = ThreadTokener.current() else { throw JSONError("out of memory") }
+            return try parseJSONC(bytes, with: tokener)
         }
         guard let tokener = json_tokener_new_ex(depth) else { throw JSONError("out of memory") }
         defer { json_tokener_free(tokener) }

@@ -1,8 +1,8 @@
 import Testing
-@testable import ZenithJSON
+import ZenithJSON
 
-/// Parses at the default depth share json-c tokeners (`TokenerPool`): what one parse leaves in
-/// a tokener, an error half-way included, must not reach the next.
+/// Parses at the default depth on one thread share its json-c tokener (`ThreadTokener`): what
+/// one parse leaves in it, an error half-way included, must not reach the next.
 @Suite struct TokenerReuseTests {
     static let valid = #"{"inputs": [{"name": "input", "shape": [1, 2], "data": [0.5, -1]}]}"#
     static let broken = [
@@ -25,7 +25,7 @@ import Testing
         _ = try JSONValue(parsing: allowed)
     }
 
-    @Test func concurrentParsesEachGetTheirOwnTokener() async throws {
+    @Test func parsesOnManyThreadsAtOnce() async throws {
         let expected = try JSONValue(parsing: Self.valid)
         let mismatches = await withTaskGroup(of: Int.self) { group in
             for worker in 0..<8 {
@@ -41,18 +41,5 @@ import Testing
             return await group.reduce(0, +)
         }
         #expect(mismatches == 0)
-    }
-
-    @Test func thePoolKeepsAtMostItsLimit() {
-        let pool = TokenerPool(depth: 64, keep: 1)
-        // Nested use needs two tokeners at once; only one is kept afterwards.
-        pool.withTokener { outer in
-            pool.withTokener { inner in
-                #expect(outer != nil && inner != nil && outer != inner)
-            }
-            #expect(pool.idleCount == 1)
-        }
-        #expect(pool.idleCount == 1)
-        pool.withTokener { _ in #expect(pool.idleCount == 0, "the kept tokener is the one in use") }
     }
 }

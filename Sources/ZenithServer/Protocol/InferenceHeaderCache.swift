@@ -1,4 +1,3 @@
-import Synchronization
 import ZenithJSON
 
 /// JSON headers of inference requests, parsed once and shared by the requests that repeat them.
@@ -23,13 +22,14 @@ final class InferenceHeaderCache: Sendable {
         let document: JSONDocument
     }
 
-    private let slots: Mutex<[Entry?]>
+    /// Behind `Locked`, not `Mutex`: every request's thread meets here (docs/SANITIZERS.md).
+    private let slots: Locked<[Entry?]>
     private let slotCount: Int
 
     init(slots: Int = 32) {
         precondition(slots > 0)
         self.slotCount = slots
-        self.slots = Mutex(Array(repeating: nil, count: slots))
+        self.slots = Locked(Array(repeating: nil, count: slots))
     }
 
     /// The parsed document of `json`, from the cache when the same bytes were parsed before.
