@@ -18,15 +18,20 @@
 #     closed-loop capacity if it holds none of them). A closed loop could understate what dense
 #     holds against Poisson arrivals, and twice an understated capacity would be an easy bar.
 #
-# usage: scripts/single-image.sh [--repeats N]     (default 3; run it on a quiet machine)
+# usage: scripts/single-image.sh [--repeats N] [--cost-rate R]
+#   --repeats: default 3; run it on a quiet machine.
+#   --cost-rate: the request rate of step 1 instead of cost-mlp.json's: below what the slower
+#     build serves on this machine, or both read only the saturated core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 repeats=3
+cost_rate=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --repeats) repeats=$2; shift 2 ;;
-        *) echo "usage: $0 [--repeats N]" >&2; exit 2 ;;
+        --cost-rate) cost_rate=$2; shift 2 ;;
+        *) echo "usage: $0 [--repeats N] [--cost-rate R]" >&2; exit 2 ;;
     esac
 done
 
@@ -65,6 +70,11 @@ load() { taskset -c "$load_cpu" .build/release/zenith-load "$@"; }
 
 # 1. CPU per request.
 cost_scenario=LoadTests/Scenarios/single-image/cost-mlp.json
+if [[ -n "$cost_rate" ]]; then
+    .venv/bin/python -c "import json,sys; s=json.load(open(sys.argv[1])); s['rate']['rps']=float(sys.argv[2]); json.dump(s, open(sys.argv[3], 'w'))" \
+        "$cost_scenario" "$cost_rate" "$work/cost-mlp.json"
+    cost_scenario=$work/cost-mlp.json
+fi
 rate=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['rate']['rps'])" "$cost_scenario")
 : > "$work/cost.csv"
 for repeat in $(seq "$repeats"); do

@@ -40,7 +40,7 @@ def main():
             cost[key]["answered"].append(float(answered) * 100)
     print(f"## Server CPU per request\n")
     print(f"`perf stat -e task-clock,context-switches` on the server for 8 s while it answers "
-          f"{args.rate:.0f} one-image binary requests a second (`LoadTests/Scenarios/single-image/cost-mlp.json`) "
+          f"{args.rate:.0f} one-image binary requests a second (`LoadTests/Scenarios/single-image/cost-mlp.json` at that rate) "
           f"with one fixed plan (`--static-plan fashion-mlp=keep-12.5`), {args.repeats} repeat(s), runs of the "
           "builds interleaved; mean (min–max).\n")
     print("| build | protocol | CPU µs / request | context switches / request | answered % |")
