@@ -278,17 +278,25 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandle
             // An answer written in this tick waits for the tick's flush: the idle timer has not
             // seen it leave, but the connection is not idle, and closing now would drop it.
             if self.isFlushScheduled { return }
-            if self.lingering || self.state.idleTimeout() { context.close(promise: nil) }
+            if self.lingering || self.state.idleTimeout() { self.close(context: context) }
         } else if event is ChannelShouldQuiesceEvent {
-            if self.state.quiesce() { context.close(promise: nil) }
+            if self.state.quiesce() { self.close(context: context) }
         } else if let event = event as? ChannelEvent, event == .inputClosed {
             // A client that closes its side is taken to have left, as Go's net/http does: the
             // work still queued for it is cancelled (what is already answered still goes out).
             self.running.abandonAll()
-            if self.lingering || self.state.inputClosed() { context.close(promise: nil) }
+            if self.lingering || self.state.inputClosed() { self.close(context: context) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
+    }
+
+    /// Closes the connection on an event, after flushing what this tick wrote: the last answer
+    /// may be written and waiting for the tick's flush (`scheduleFlush`), and a close before it
+    /// would drop that answer.
+    private func close(context: ChannelHandlerContext) {
+        if self.isFlushScheduled { context.flush() }
+        context.close(promise: nil)
     }
 
     // MARK: Outbound
