@@ -35,9 +35,7 @@ final class InferenceHeaderCache: Sendable {
     /// The parsed document of `json`, from the cache when the same bytes were parsed before.
     func document(parsing json: ArraySlice<UInt8>) throws(JSONError) -> JSONDocument {
         guard json.count <= Self.maxHeaderBytes else { return try JSONDocument(parsing: json) }
-        var hasher = Hasher()
-        json.withUnsafeBytes { hasher.combine(bytes: $0) }
-        let hash = hasher.finalize()
+        let hash = json.hashValue
         let slot = Int(UInt(bitPattern: hash) % UInt(self.slotCount))
         let cached = self.slots.withLock { slots -> JSONDocument? in
             guard let entry = slots[slot], entry.hash == hash, entry.bytes.elementsEqual(json) else { return nil }
