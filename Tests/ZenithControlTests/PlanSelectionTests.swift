@@ -18,7 +18,8 @@ import ZenithCore
     /// rate leaves dense its turn (0.32).
     @Test(arguments: [(0.25, "low"), (1.0, "dense")])
     func theRecentArrivalRateRulesOutPlansThatCannotKeepUp(gapMs: Double, expected: String) throws {
-        var controller = makeController(maxBatchSize: 32, policy: SLOPolicy(maxQueueDepth: 10_000))
+        var controller = makeController(
+            maxBatchSize: 32, policy: SLOPolicy(maxQueueDepth: 10_000), maxUtilization: 0.6)
         var id: UInt64 = 0
         for arrival in stride(from: 0.0, to: 1000.0, by: gapMs) {
             id += 1
