@@ -123,13 +123,13 @@ struct Serve: AsyncParsableCommand {
     @Option(
         help: """
             Highest share of the workers' time (the cores the rest of the process leaves them) the \
-            controller plans to use at the recent arrival rate, and, when the workers share every \
-            core with the frontend, the highest share of the cores with the frontend's use counted: \
+            controller plans to use at the recent arrival rate (when the workers share every core \
+            with the frontend, the cores as a whole are also kept within 0.9, or this if higher): \
             plans that would need more are passed over for cheaper ones. The rest is the margin \
             for a rise in load the ~250 ms rate estimate has not caught up with yet (lower: \
             shorter queues and cheaper plans).
             """)
-    var maxUtilization = 0.8
+    var maxUtilization = 0.6
 
     @Option(help: "Timed warm-up runs per plan and batch size at start-up (0: trust Profiles/ as they are).")
     var warmupIterations = 5

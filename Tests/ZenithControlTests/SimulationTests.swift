@@ -11,7 +11,7 @@ import ZenithCore
 
     static func simulate(
         profile: ModelProfile, policy infeasible: InfeasiblePolicy, rate: Double, seed: UInt64 = 1, lookAheadLimit: Int = 256,
-        maxUtilization: Double = 0.8, arrivals: [Instant]? = nil
+        maxUtilization: Double = 0.6, arrivals: [Instant]? = nil
     ) -> Simulation.Outcome {
         var simulation = Simulation(
             controller: makeController(

@@ -32,7 +32,7 @@ enum Plans {
 
 func makeController(
     profile: ModelProfile = Plans.profile(), workers: Int = 1, maxBatchSize: Int = 1, maxQueueDelayMs: Double = 0,
-    policy: SLOPolicy = SLOPolicy(), lookAheadLimit: Int = 256, maxUtilization: Double = 0.8
+    policy: SLOPolicy = SLOPolicy(), lookAheadLimit: Int = 256, maxUtilization: Double = 0.6
 ) -> Controller {
     Controller(
         profile: profile,

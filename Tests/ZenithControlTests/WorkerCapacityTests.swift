@@ -77,8 +77,9 @@ import ZenithControl
     }
 
     /// The plans' budget at a utilisation limit of 0.6. A worker with a spare core: 0.6 of the
-    /// cores the rest of the process leaves it. A worker sharing its one core with a frontend:
-    /// the frontend's use counts against the core's 0.6, down to a floor once it fills the core.
+    /// cores the rest of the process leaves it. A worker sharing its one core with a frontend: 0.6
+    /// of what the frontend leaves, while the core as a whole stays within 0.9; down to a floor
+    /// once the frontend fills it.
     @Test func theFrontendsShareOfASharedCoreCountsAgainstThePlans() {
         var spare = WorkerCapacity(cores: 4, workers: 1)
         _ = run(&spare, from: start, forMs: 1_000, others: 2, workers: 0.5, idle: 0)
@@ -86,9 +87,14 @@ import ZenithControl
 
         var shared = WorkerCapacity(cores: 1, workers: 1)
         var sample = run(&shared, from: start, forMs: 1_000, others: 0.2, workers: 0.3, idle: 0.5)
-        #expect(abs(shared.planCores(maxUtilization: 0.6) - 0.4) < 0.01, "\(shared.planCores(maxUtilization: 0.6))")
+        #expect(abs(shared.planCores(maxUtilization: 0.6) - 0.48) < 0.01, "\(shared.planCores(maxUtilization: 0.6))")
+        // 0.6 of the 0.2 left would be 0.12; the core as a whole allows 0.1.
         sample = run(&shared, from: sample, forMs: 2_000, others: 0.8, workers: 0.1, idle: 0.1)
-        #expect(shared.workerCores > 0.15)
+        #expect(abs(shared.planCores(maxUtilization: 0.6) - 0.1) < 0.01, "\(shared.planCores(maxUtilization: 0.6))")
+        // A limit above 0.9 is the whole core's too.
+        #expect(abs(shared.planCores(maxUtilization: 1) - 0.2) < 0.01, "\(shared.planCores(maxUtilization: 1))")
+        sample = run(&shared, from: sample, forMs: 2_000, others: 0.88, workers: 0.06, idle: 0.06)
+        #expect(shared.workerCores > 0.1)
         #expect(abs(shared.planCores(maxUtilization: 0.6) - 0.03) < 0.001, "\(shared.planCores(maxUtilization: 0.6))")
         _ = run(&shared, from: sample, forMs: 2_000, others: 0, workers: 0.5, idle: 0.5)
         #expect(abs(shared.planCores(maxUtilization: 0.6) - 0.6) < 0.01)
@@ -117,7 +123,7 @@ import ZenithControl
         advance(forMs: 2_000, others: 0.1, workers: 0.4, waiting: 0.5)
         #expect(abs(capacity.share - 0.5) < 0.01, "\(capacity.share)")
         #expect(abs(capacity.workerCores - 0.4) < 0.01, "\(capacity.workerCores)")
-        #expect(abs(capacity.planCores(maxUtilization: 0.6) - 0.2) < 0.01)
+        #expect(abs(capacity.planCores(maxUtilization: 0.6) - 0.24) < 0.01)
         advance(forMs: 2_000, others: 0.1, workers: 0.4, waiting: 0)
         #expect(capacity.share > 0.99)
         // A thread that ran 2 s and waited 0.5 s ends: the sums fall, the share does not move.

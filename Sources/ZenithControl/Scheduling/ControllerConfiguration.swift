@@ -33,21 +33,21 @@ public struct ControllerConfiguration: Sendable, Equatable {
     ///   - cores: cores the process may use; `nil` if the workers have theirs to themselves.
     public init(
         workers: Int = 1, maxBatchSize: Int = 1, maxQueueDelayNanos: UInt64 = 0, lookAheadLimit: Int = 256,
-        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.8, cores: Double? = nil
+        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6, cores: Double? = nil
     ) {
         self.workers = max(workers, 1)
         self.maxBatchSize = max(maxBatchSize, 1)
         self.maxQueueDelayNanos = maxQueueDelayNanos
         self.lookAheadLimit = max(lookAheadLimit, 0)
         self.deadlineHeadroom = deadlineHeadroom.isFinite ? min(max(deadlineHeadroom, 0), 0.9) : 0
-        self.maxUtilization = maxUtilization.isFinite ? min(max(maxUtilization, 0.05), 1) : 0.8
+        self.maxUtilization = maxUtilization.isFinite ? min(max(maxUtilization, 0.05), 1) : 0.6
         self.cores = cores
     }
 
     /// The settings of a model's `dynamic_batching` block.
     public init(
         batching: BatchingSpec, workers: Int, lookAheadLimit: Int = 256, deadlineHeadroom: Double = 0,
-        maxUtilization: Double = 0.8, cores: Double? = nil
+        maxUtilization: Double = 0.6, cores: Double? = nil
     ) {
         self.init(
             workers: workers, maxBatchSize: batching.maxBatchSize,

@@ -86,20 +86,29 @@ public struct WorkerCapacity: Sendable {
         return min(Double(workers), max(processCores - otherCores, 0.05 * Double(workers)))
     }
 
-    /// Cores the plans may need at the arrival rate (the arrival rule's budget), keeping
-    /// utilisation at most `maxUtilization`.
+    /// The busiest a core shared by the workers and the frontend may be planned to be, whole: the
+    /// frontend cannot see requests waiting in socket buffers, and near saturation they wait
+    /// there, out of admission's sight.
+    static let sharedCoreLimit = 0.9
+
+    /// Cores the plans may need at the arrival rate (the arrival rule's budget): `maxUtilization`
+    /// of the workers' cores, the margin for a rise in load the rate estimate has not followed
+    /// yet.
     ///
-    /// With a core to spare for each worker, the limit is on the workers' cores. When the workers
-    /// may need every core (as many workers as cores or more), a batch waits for a core whoever
-    /// keeps it busy: the frontend's share counts against the same limit, the limit is on the
-    /// cores as a whole, and a core the frontend nearly fills leaves the budget at its floor, so
-    /// the arrival rule keeps only the cheapest plan. Spending the rest of such a core on a dearer
-    /// plan keeps it saturated, and requests wait in the frontend rather than in the queue, where
-    /// admission does not see them.
+    /// When the workers may need every core (as many workers as cores or more), they take turns
+    /// with the frontend, and the cores as a whole must also stay below `sharedCoreLimit` (or
+    /// `maxUtilization`, if higher), frontend included: a core the frontend nearly fills leaves
+    /// the budget at its floor, so the arrival rule keeps only the cheapest plan. Spending the
+    /// rest of such a core on a dearer plan keeps it saturated. Applying `maxUtilization` itself
+    /// to the whole core instead is too cautious where the frontend's share is large but not
+    /// saturating (thousands of small requests a second): it leaves the cheapest plan where a
+    /// dearer one keeps up.
     public func planCores(maxUtilization: Double) -> Double {
+        let own = workerCores * maxUtilization
+        guard let cores, let processCores, Double(workers) >= cores else { return own }
         let floor = 0.05 * Double(workers) * maxUtilization
-        guard let cores, let processCores, Double(workers) >= cores else { return workerCores * maxUtilization }
-        return min(Double(workers) * maxUtilization, max(processCores * maxUtilization - otherCores, floor))
+        let whole = processCores * max(maxUtilization, Self.sharedCoreLimit) - otherCores
+        return min(own, max(whole, floor))
     }
 
     /// Takes in cumulative CPU times; samples taken closer together than a millisecond to the

@@ -36,7 +36,7 @@ public struct ModelRepositoryOptions: Sendable {
     public init(
         directory: String = "Models", profiles: String = "Profiles", dataset: String = FashionMNIST.defaultDirectory,
         workers: Int = 1, mode: SchedulingMode = .controller, staticPlans: [String: String] = [:], maxQueueDepth: Int = 1024, warmupIterations: Int = 5,
-        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.8, idleCPU: IdleCPUTime = IdleCPUTime(),
+        deadlineHeadroom: Double = 0, maxUtilization: Double = 0.6, idleCPU: IdleCPUTime = IdleCPUTime(),
         batchesOnEventLoop: Bool? = nil, metricsFactory: any MetricsFactory = MetricsSystem.factory, logger: Logger
     ) {
         self.batchesOnEventLoop = batchesOnEventLoop
