@@ -15,7 +15,8 @@
 #
 # usage: scripts/headline.sh [extra zenith-load run options, e.g. --duration 20]
 # (ZENITH_SCENARIOS="headline-cnn colocation-mlp" runs only those scenarios; capacities are
-# measured anew for the ones run)
+# measured anew for the ones run. ZENITH_REPEATS=N runs each N times on the same capacity, into
+# <scenario>/r1 ... rN: the same trace each time, so the spread is the server's and the machine's.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,7 @@ swift build -c release --product zenith-load
 
 out=LoadTests/reports/headline
 mkdir -p "$out"
-rm -f "$out"/capacity-*.json
+repeats=${ZENITH_REPEATS:-1}
 
 load_cpu=${ZENITH_LOAD_CPU:-0}
 server_cpu=${ZENITH_SERVER_CPU:-1}
@@ -65,14 +66,18 @@ done
 for scenario in "${scenarios[@]}"; do
     use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)" "$(field "$scenario" input_shape "")"
 done
-largest=$(.venv/bin/python -c "import json,sys; print(max(json.load(open(f))['requests_per_second'] for f in sys.argv[1:]))" "$out"/capacity-*.json)
+largest=$(.venv/bin/python -c "import json,sys; print(max(json.load(open(f))['requests_per_second'] for f in sys.argv[1:]))" "${!measured[@]}")
 load selfcheck "${server[@]}" --capacity "$largest" --capacity-multiple 5 --duration 20 \
     | tee "$out/selfcheck.txt" || echo "selfcheck FAILED: the figures below may be the harness's, not the server's" | tee -a "$out/selfcheck.txt"
 
 for scenario in "${scenarios[@]}"; do
     name=$(basename "$scenario" .json)
     use_capacity "$(field "$scenario" model "")" "$(field "$scenario" images_per_request 1)" "$(field "$scenario" input_shape "")"
-    load run "$scenario" --compare dense,slo --capacity-file "$capacity_file" "${server[@]}" \
-        --interference-cpus "$server_cpu" --out "$out/$name" "$@"
+    for ((r = 1; r <= repeats; r++)); do
+        dest="$out/$name"
+        if ((repeats > 1)); then dest="$out/$name/r$r"; fi
+        load run "$scenario" --compare dense,slo --capacity-file "$capacity_file" "${server[@]}" \
+            --interference-cpus "$server_cpu" --out "$dest" "$@"
+    done
 done
 echo "reports: $out/*/report.md"
