@@ -80,4 +80,4 @@ for scenario in "${scenarios[@]}"; do
             --interference-cpus "$server_cpu" --out "$dest" "$@"
     done
 done
-echo "reports: $out/*/report.md"
+if ((repeats > 1)); then echo "reports: $out/*/r*/report.md"; else echo "reports: $out/*/report.md"; fi
