@@ -36,11 +36,13 @@ import ZenithJSON
 
     @Test func theReportShowsEachPhase() {
         // One request a second for 6 s; the neighbour runs from 2 s to 4 s, when the server
-        // answers late with a cheaper plan.
+        // answers late with a cheaper plan; after it, one request is refused and the harness
+        // sends one 5 ms behind its schedule.
         let samples = (0..<6).map { second in
             sample(
                 index: second, atSeconds: Double(second), latencyMs: (2..<4).contains(second) ? 20 : 1,
-                plan: (2..<4).contains(second) ? "cheap" : "dense")
+                status: second == 5 ? 429 : 200, plan: (2..<4).contains(second) ? "cheap" : "dense",
+                reason: second == 5 ? "slo_infeasible" : nil, lateMs: second == 4 ? 5 : 0)
         }
         var scenario = makeScenario(duration: 6)
         scenario.interference = [Interference(fromSeconds: 2, untilSeconds: 4)]
@@ -53,8 +55,8 @@ import ZenithJSON
             ])
         let markdown = report.markdown(plots: .success([]))
         #expect(markdown.contains("pinned to CPU 1"))
-        #expect(markdown.contains("| slo | before | 2 | 100.0% |"))
-        #expect(markdown.contains("| slo | **with 1 busy neighbour** | 2 | 0.0% | 100.0% | cheap 100.0% |"))
-        #expect(markdown.contains("| slo | after | 2 | 100.0% |"))
+        #expect(markdown.contains("| slo | before | 2 | 100.0% | 0.0% | 0.0% |"))
+        #expect(markdown.contains("| slo | **with 1 busy neighbour** | 2 | 0.0% | 0.0% | 0.0% | 100.0% | cheap 100.0% |"))
+        #expect(markdown.contains("| slo | after | 2 | 50.0% | 50.0% | 50.0% | 100.0% | dense 100.0% |"))
     }
 }

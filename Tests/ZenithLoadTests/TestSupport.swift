@@ -31,7 +31,8 @@ func makeScenario(
 func sample(
     index: Int = 0, sloClass: String = "default", atSeconds: Double = 0, latencyMs: Double? = 1,
     status: Int = 200, plan: String = "dense", expectedAccuracy: Double = 0.93, predicted: [Int] = [3],
-    labels: [Int] = [3], latencyTargetMs: Double = 10, accuracyTarget: Double = 0.9, reason: String? = nil
+    labels: [Int] = [3], latencyTargetMs: Double = 10, accuracyTarget: Double = 0.9, reason: String? = nil,
+    lateMs: Double = 0
 ) -> Sample {
     let scheduled = UInt64(atSeconds * 1e9)
     let outcome =
@@ -39,7 +40,7 @@ func sample(
         ? InferenceOutcome(status: 200, plan: plan, expectedAccuracy: expectedAccuracy, predictedClasses: predicted)
         : InferenceOutcome(status: status, rejectReason: reason)
     return Sample(
-        index: index, sloClass: sloClass, scheduledNanos: scheduled, sentNanos: scheduled,
+        index: index, sloClass: sloClass, scheduledNanos: scheduled, sentNanos: scheduled + UInt64(lateMs * 1e6),
         completedNanos: latencyMs.map { scheduled + UInt64($0 * 1e6) }, latencyTargetMs: latencyTargetMs,
         accuracyTarget: accuracyTarget, labels: labels, outcome: outcome)
 }

@@ -120,6 +120,7 @@ extension LoadReport {
             s.timeline.map { bin in
                 [
                     "t_s": JSONValue(bin.second), "sent": JSONValue(bin.sent), "answered": JSONValue(bin.answered),
+                    "late": JSONValue(bin.late),
                     "attainment": number(bin.attainment), "p99_ms": number(bin.p99Ms),
                     "served_accuracy": number(bin.servedAccuracy),
                     "plans": .object(JSONObject(bin.plans.sorted { $0.key < $1.key }.map { ($0.key, JSONValue($0.value)) })),

@@ -149,9 +149,10 @@ extension LoadReport {
         return out
     }
 
-    /// Each run before, during and after the interference: attainment, served accuracy and
-    /// plan mix per phase (by scheduled send second), so that what the noise costs and whether
-    /// the controller gives compute back when it goes can be read side by side.
+    /// Each run before, during and after the interference: attainment, refusals, the harness's
+    /// late sends, served accuracy and plan mix per phase (by scheduled send second), so that
+    /// what the noise costs and whether the controller gives compute back when it goes can be
+    /// read side by side, and a phase the harness itself fell behind in is seen as such.
     private func interferenceSection() -> [String] {
         let noise = scenario.interference
         var bounds: [(String, Double, Double)] = []
@@ -168,8 +169,8 @@ extension LoadReport {
                 + "runs " + noise.map { "from \(formatNumber($0.fromSeconds, 0)) s to \(formatNumber($0.untilSeconds, 0)) s" }.joined(separator: " and ")
                 + ". Per phase, by scheduled send time:")
         out.append("")
-        out.append("| mode | phase | sent | attainment | served accuracy | plan mix |")
-        out.append("|---|---|---|---|---|---|")
+        out.append("| mode | phase | sent | attainment | refused or failed | sends > 1 ms late | served accuracy | plan mix |")
+        out.append("|---|---|---|---|---|---|---|---|")
         for entry in entries {
             for (name, from, until) in bounds {
                 let bins = entry.summary.timeline.filter { Double($0.second) >= from && Double($0.second) < until }
@@ -177,6 +178,7 @@ extension LoadReport {
                 guard sent > 0 else { continue }
                 let attained = bins.reduce(0.0) { $0 + ($1.attainment ?? 0) * Double($1.sent) } / Double(sent)
                 let answered = bins.reduce(0) { $0 + $1.answered }
+                let late = bins.reduce(0) { $0 + $1.late }
                 let correct = bins.reduce(0.0) { $0 + ($1.servedAccuracy ?? 0) * Double($1.answered) }
                 var plans: [String: Int] = [:]
                 for bin in bins { plans.merge(bin.plans, uniquingKeysWith: +) }
@@ -184,6 +186,7 @@ extension LoadReport {
                     .map { "\($0.key) \(formatPercent(Double($0.value) / Double(max(answered, 1))))" }.joined(separator: ", ")
                 out.append(
                     "| \(entry.summary.mode) | \(name) | \(sent) | \(formatPercent(attained)) "
+                        + "| \(formatPercent(Double(sent - answered) / Double(sent))) | \(formatPercent(Double(late) / Double(sent))) "
                         + "| \(answered == 0 ? "–" : formatPercent(correct / Double(answered))) | \(mix.isEmpty ? "–" : mix) |")
             }
         }

@@ -89,6 +89,8 @@ public struct RunSummary: Sendable {
         public var sent: Int
         /// Of those, answered with outputs.
         public var answered: Int
+        /// Of those, sent more than 1 ms after their scheduled time: the harness itself behind.
+        public var late: Int
         /// Of those sent, the share whose SLO was met.
         public var attainment: Double?
         /// p99 latency of the answered ones, ms.
@@ -159,6 +161,7 @@ public struct RunSummary: Sendable {
             for sample in served { plans[sample.outcome.plan ?? "?", default: 0] += 1 }
             return TimeBin(
                 second: second, sent: members.count, answered: served.count,
+                late: members.count { $0.lateNanos > 1_000_000 },
                 attainment: members.isEmpty ? nil : Double(members.count(where: \.attained)) / Double(members.count),
                 p99Ms: served.isEmpty ? nil : Self.percentiles(served.compactMap(\.latencyNanos)).p99,
                 servedAccuracy: Self.servedAccuracy(served),
