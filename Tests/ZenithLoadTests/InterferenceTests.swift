@@ -40,7 +40,8 @@ import ZenithJSON
         // sends one 5 ms behind its schedule.
         let samples = (0..<6).map { second in
             sample(
-                index: second, atSeconds: Double(second), latencyMs: (2..<4).contains(second) ? 20 : 1,
+                index: second, atSeconds: Double(second),
+                latencyMs: (2..<4).contains(second) ? 20 : second == 4 ? 6 : 1,
                 status: second == 5 ? 429 : 200, plan: (2..<4).contains(second) ? "cheap" : "dense",
                 reason: second == 5 ? "slo_infeasible" : nil, lateMs: second == 4 ? 5 : 0)
         }
