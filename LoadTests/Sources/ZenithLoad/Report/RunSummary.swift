@@ -119,7 +119,7 @@ public struct RunSummary: Sendable {
         imageThroughput = Double(answeredImages) / seconds
         latencyMs = Self.percentiles(answeredSamples.compactMap(\.latencyNanos))
         sendLatenessMs = Self.percentiles(samples.map(\.lateNanos))
-        lateShare = samples.isEmpty ? 0 : Double(samples.count { $0.lateNanos > 1_000_000 }) / Double(samples.count)
+        lateShare = samples.isEmpty ? 0 : Double(samples.count(where: \.isLate)) / Double(samples.count)
         attainment = samples.isEmpty ? 0 : Double(samples.count(where: \.attained)) / Double(samples.count)
         withinLatencyTarget =
             samples.isEmpty
@@ -161,7 +161,7 @@ public struct RunSummary: Sendable {
             for sample in served { plans[sample.outcome.plan ?? "?", default: 0] += 1 }
             return TimeBin(
                 second: second, sent: members.count, answered: served.count,
-                late: members.count { $0.lateNanos > 1_000_000 },
+                late: members.count(where: \.isLate),
                 attainment: members.isEmpty ? nil : Double(members.count(where: \.attained)) / Double(members.count),
                 p99Ms: served.isEmpty ? nil : Self.percentiles(served.compactMap(\.latencyNanos)).p99,
                 servedAccuracy: Self.servedAccuracy(served),

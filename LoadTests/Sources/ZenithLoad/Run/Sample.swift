@@ -43,6 +43,13 @@ public struct Sample: Sendable, Equatable {
     /// How far behind schedule the request left.
     public var lateNanos: UInt64 { sentNanos >= scheduledNanos ? sentNanos - scheduledNanos : 0 }
 
+    /// Whether the request left more than `lateThresholdNanos` behind schedule.
+    public var isLate: Bool { lateNanos > Self.lateThresholdNanos }
+
+    /// How far behind schedule a send counts as the harness falling behind (reports' "sends > 1 ms
+    /// late"): well above the scheduler's wake-up jitter, well below any latency target.
+    public static let lateThresholdNanos: UInt64 = 1_000_000
+
     /// Images the request carried.
     public var images: Int { labels.count }
 

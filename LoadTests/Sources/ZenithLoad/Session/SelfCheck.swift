@@ -75,7 +75,7 @@ public struct SelfCheck: Sendable {
         return Result(
             targetRate: rate, achievedRate: span > 0 ? Double(max(sent.count - 1, 0)) / span : 0, sent: sent.count,
             answered: answered,
-            lateShare: late.isEmpty ? 0 : Double(late.count { $0 > 1_000_000 }) / Double(late.count),
+            lateShare: late.isEmpty ? 0 : Double(late.count { $0 > Sample.lateThresholdNanos }) / Double(late.count),
             lateness: RunSummary.percentiles(late), latency: RunSummary.percentiles(latencies))
     }
 }
