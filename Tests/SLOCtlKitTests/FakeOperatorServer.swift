@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SLOCtlKit
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import ZenithHTTP
 import ZenithTestSupport
@@ -34,12 +34,12 @@ final class FakeOperatorHandler: HTTPHandler {
     }
 
     private let token: String?
-    private let models: Mutex<[String: Model]>
-    private let log = Mutex<[Received]>([])
+    private let models: NIOLockedValueBox<[String: Model]>
+    private let log = NIOLockedValueBox<[Received]>([])
 
     init(token: String? = nil) {
         self.token = token
-        self.models = Mutex(Dictionary(uniqueKeysWithValues: Self.sampleModels.map { ($0.name, $0) }))
+        self.models = NIOLockedValueBox(Dictionary(uniqueKeysWithValues: Self.sampleModels.map { ($0.name, $0) }))
     }
 
     /// The models a fresh handler serves.
@@ -53,10 +53,10 @@ final class FakeOperatorHandler: HTTPHandler {
                 defaults: Targets(latency: 4, accuracy: 0.85), classes: [:], policy: "best_effort", attainment: nil),
     ]
 
-    var received: [Received] { self.log.withLock { $0 } }
+    var received: [Received] { self.log.withLockedValue { $0 } }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        self.log.withLock {
+        self.log.withLockedValue {
             $0.append(
                 Received(
                     method: request.method, path: request.path, body: String(decoding: request.body, as: UTF8.self),
@@ -70,17 +70,17 @@ final class FakeOperatorHandler: HTTPHandler {
         let segments = request.pathWithoutQuery.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         switch (request.method, segments) {
         case ("GET", ["v2", "slo"]):
-            let all = self.models.withLock { $0.values.sorted { $0.name < $1.name } }
+            let all = self.models.withLockedValue { $0.values.sorted { $0.name < $1.name } }
             return Self.json(["models": .array(all.map(Self.modelSLO))])
         case ("GET", ["v2", "slo", "status"]):
             return Self.json(Self.status)
         case ("GET", let path) where path.count == 4 && path.starts(with: ["v2", "slo", "models"]):
-            guard let model = self.models.withLock({ $0[path[3]] }) else { return Self.unknown(path[3]) }
+            guard let model = self.models.withLockedValue({ $0[path[3]] }) else { return Self.unknown(path[3]) }
             return Self.json(Self.modelSLO(model))
         case ("POST", let path) where path.count == 4 && path.starts(with: ["v2", "slo", "models"]):
             return self.update(model: path[3], body: request.body)
         case ("DELETE", let path) where path.count == 6 && path.starts(with: ["v2", "slo", "models"]) && path[4] == "classes":
-            return self.models.withLock { models in
+            return self.models.withLockedValue { models in
                 guard var model = models[path[3]] else { return Self.unknown(path[3]) }
                 guard model.classes.removeValue(forKey: path[5]) != nil else {
                     return HTTPResponse.jsonError(status: 404, message: "model \(path[3]) has no class \"\(path[5])\"")
@@ -101,7 +101,7 @@ final class FakeOperatorHandler: HTTPHandler {
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             return HTTPResponse.jsonError(status: 400, message: "unknown field \"\(unknown)\"")
         }
-        return self.models.withLock { models in
+        return self.models.withLockedValue { models in
             guard var model = models[name] else { return Self.unknown(name) }
             let latency = object["latency_target_ms"]?.doubleValue
             let accuracy = object["accuracy_target"]?.doubleValue

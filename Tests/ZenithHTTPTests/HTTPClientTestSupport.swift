@@ -1,6 +1,6 @@
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 import ZenithTestSupport
 @testable import ZenithHTTP
 
@@ -64,18 +64,18 @@ struct ClientTestHandler: HTTPHandler {
 
 /// How many calls are running, and the most that ever were.
 final class RunningCount: Sendable {
-    private let counts = Mutex((running: 0, most: 0))
+    private let counts = NIOLockedValueBox((running: 0, most: 0))
 
-    var most: Int { self.counts.withLock { $0.most } }
+    var most: Int { self.counts.withLockedValue { $0.most } }
 
     func started() {
-        self.counts.withLock {
+        self.counts.withLockedValue {
             $0.running += 1
             $0.most = max($0.most, $0.running)
         }
     }
 
-    func finished() { self.counts.withLock { $0.running -= 1 } }
+    func finished() { self.counts.withLockedValue { $0.running -= 1 } }
 }
 
 /// A TCP server that speaks no HTTP: it sends `greeting` to each connection, reads and drops
@@ -138,9 +138,9 @@ final class ClosingServer: Sendable {
 
 /// The accepted channels of a ``ClosingServer``.
 final class AcceptedChannels: Sendable {
-    private let state = Mutex<[any Channel]>([])
-    func add(_ channel: any Channel) { self.state.withLock { $0.append(channel) } }
-    var channels: [any Channel] { self.state.withLock { $0 } }
+    private let state = NIOLockedValueBox<[any Channel]>([])
+    func add(_ channel: any Channel) { self.state.withLockedValue { $0.append(channel) } }
+    var channels: [any Channel] { self.state.withLockedValue { $0 } }
 }
 
 /// Polls `condition` every few milliseconds until it holds or `timeout` passes, for a state no

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOConcurrencyHelpers
 import Synchronization
 import Testing
 import ZenithTestSupport
@@ -109,7 +110,7 @@ import ZenithTestSupport
                     host: "127.0.0.1", port: port, version: version, eventLoopGroup: group,
                     connectTimeout: EventCount.generousTimeout)
                 let total = 4000
-                let outcome = Mutex((ok: 0, failed: 0, offLoop: 0))
+                let outcome = NIOLockedValueBox((ok: 0, failed: 0, offLoop: 0))
                 // What the test has submitted and not yet seen answered: it keeps HTTP/2 under the
                 // server's 128 streams, as a load generator must.
                 let outstanding = Atomic(0)
@@ -117,7 +118,7 @@ import ZenithTestSupport
                 await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                     let completion: @Sendable (Result<HTTPResponse, HTTPClientError>) -> Void = { result in
                         outstanding.subtract(1, ordering: .relaxed)
-                        let finished = outcome.withLock { state -> Bool in
+                        let finished = outcome.withLockedValue { state -> Bool in
                             if case .success(let response) = result, response.status == 200 {
                                 state.ok += 1
                             } else {
@@ -150,7 +151,7 @@ import ZenithTestSupport
                         }
                     }
                 }
-                let final = outcome.withLock { $0 }
+                let final = outcome.withLockedValue { $0 }
                 #expect(final.ok == total, "failed: \(final.failed)")
                 #expect(final.offLoop == 0)
                 await client.close()

@@ -68,31 +68,30 @@ import Testing
         }
     }
 
-    /// Opens an HTTP/2 connection, sends the preface and SETTINGS, and returns the frames received
-    /// until the server closed it. On a loaded machine the preface can reach the server after the
-    /// idle timeout of the connect, which then rightly closes a connection that never spoke HTTP/2:
-    /// an attempt the server did not answer with its SETTINGS shows nothing and is repeated.
+    /// Opens an HTTP/2 connection, sends the preface and SETTINGS as it connects, and returns the
+    /// frames received until the server closed it. On a loaded machine the preface can still
+    /// reach the server after the idle timeout of the connect, which then rightly closes a
+    /// connection that never spoke HTTP/2: an attempt the server did not answer with its SETTINGS
+    /// shows nothing and is repeated.
     private func idleHTTP2Connection(port: Int, attempts: Int = 5) async throws -> [H2.Frame] {
         for _ in 0..<attempts {
-            let connection = try await RawConnection.connect(port: port)
-            try? await connection.send(H2.clientStart)
+            let connection = try await RawConnection.connect(port: port, opening: H2.clientStart)
             let frames = H2.frames(in: try await connection.waitForClose())
             if frames.contains(where: { $0.type == H2.settings }) { return frames }
         }
         throw TestFailure("the preface reached the server after its idle timeout in all \(attempts) attempts")
     }
 
-    /// Sends `request` on a new connection and reads its answer. On a loaded machine the request
-    /// can reach the server after the idle timeout of its connect, which then rightly closes the
-    /// connection: such an attempt shows nothing and is repeated. A close after the handler took
-    /// the request is a failure.
+    /// Sends `request` as a new connection opens and reads its answer. On a loaded machine the
+    /// request can still reach the server after the idle timeout of its connect, which then
+    /// rightly closes the connection: such an attempt shows nothing and is repeated. A close after
+    /// the handler took the request is a failure.
     private func firstAnswer(
         port: Int, handler: CountingEchoHandler, request: String, attempts: Int = 5
     ) async throws -> (connection: RawConnection, responses: [ParsedResponse]) {
         for _ in 0..<attempts {
             let startedBefore = handler.started.count
-            let connection = try await RawConnection.connect(port: port)
-            try? await connection.send(request)
+            let connection = try await RawConnection.connect(port: port, opening: request)
             do {
                 let bytes = try await connection.read(until: hasResponses(1))
                 return (connection, parseHTTP1Responses(bytes))

@@ -4,7 +4,6 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Synchronization
 import Testing
 @testable import ZenithHTTP
 
@@ -28,7 +27,7 @@ struct EchoHandler: HTTPHandler {
 /// so a test can wait until the server really holds them in flight, or see that it ran them
 /// concurrently without timing anything. `/held` answers once ``release()`` has been called.
 final class CountingEchoHandler: HTTPHandler {
-    private let counts = Mutex((running: 0, mostRunning: 0))
+    private let counts = NIOLockedValueBox((running: 0, mostRunning: 0))
     /// Requests the handler has started.
     let started = EventCount()
     private let gate = RequestGate()
@@ -36,15 +35,15 @@ final class CountingEchoHandler: HTTPHandler {
     /// Lets every `/held` request, waiting or to come, answer.
     func release() { self.gate.release() }
 
-    var mostRunning: Int { self.counts.withLock { $0.mostRunning } }
+    var mostRunning: Int { self.counts.withLockedValue { $0.mostRunning } }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        self.counts.withLock {
+        self.counts.withLockedValue {
             $0.running += 1
             $0.mostRunning = max($0.mostRunning, $0.running)
         }
         self.started.record()
-        defer { self.counts.withLock { $0.running -= 1 } }
+        defer { self.counts.withLockedValue { $0.running -= 1 } }
         if request.pathWithoutQuery == "/held" { await self.gate.hold() }
         return await EchoHandler().handle(request)
     }
@@ -99,11 +98,29 @@ final class RawConnection: Sendable {
         self.collector = collector
     }
 
-    static func connect(port: Int) async throws -> RawConnection {
+    /// Writes `opening` as soon as the connection is up, on its event loop: a test that races
+    /// the server's idle timer must not lose the race to its own task waking late, as it can on
+    /// a loaded machine under ThreadSanitizer. `send` then sends whatever follows.
+    private final class Opening: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let bytes: [UInt8]
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        func channelActive(context: ChannelHandlerContext) {
+            if !self.bytes.isEmpty {
+                context.writeAndFlush(NIOAny(ByteBuffer(bytes: self.bytes)), promise: nil)
+            }
+            context.fireChannelActive()
+        }
+    }
+
+    static func connect(port: Int, opening: [UInt8] = []) async throws -> RawConnection {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(Opening(opening), collector)
+                }
             }
             .connect(host: "127.0.0.1", port: port).get()
         return RawConnection(channel: channel, collector: collector)
@@ -115,6 +132,10 @@ final class RawConnection: Sendable {
 
     func send(_ text: String) async throws {
         try await self.send(Array(text.utf8))
+    }
+
+    static func connect(port: Int, opening: String) async throws -> RawConnection {
+        try await self.connect(port: port, opening: Array(opening.utf8))
     }
 
     var received: [UInt8] { self.collector.state.withLockedValue { $0.bytes } }

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A response as the tests read it.
 struct TestResponse: Sendable {
@@ -22,18 +22,18 @@ final class HTTP1TestClient: Sendable {
             var current: TestResponse?
         }
 
-        let state = Mutex(State())
+        let state = NIOLockedValueBox(State())
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
             case .head(let head):
                 let headers = Dictionary(
                     head.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
-                state.withLock { $0.current = TestResponse(status: Int(head.status.code), headers: headers, body: []) }
+                state.withLockedValue { $0.current = TestResponse(status: Int(head.status.code), headers: headers, body: []) }
             case .body(let buffer):
-                state.withLock { $0.current?.body.append(contentsOf: buffer.readableBytesView) }
+                state.withLockedValue { $0.current?.body.append(contentsOf: buffer.readableBytesView) }
             case .end:
-                let (promise, response) = state.withLock { state -> (EventLoopPromise<TestResponse>?, TestResponse?) in
+                let (promise, response) = state.withLockedValue { state -> (EventLoopPromise<TestResponse>?, TestResponse?) in
                     defer { state.current = nil }
                     return (state.waiting.isEmpty ? nil : state.waiting.removeFirst(), state.current)
                 }
@@ -42,7 +42,7 @@ final class HTTP1TestClient: Sendable {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            let waiting = state.withLock { state in
+            let waiting = state.withLockedValue { state in
                 defer { state.waiting = [] }
                 return state.waiting
             }
@@ -83,7 +83,7 @@ final class HTTP1TestClient: Sendable {
         head.headers.add(name: "content-length", value: String(body.count))
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         let promise = channel.eventLoop.makePromise(of: TestResponse.self)
-        collector.state.withLock { $0.waiting.append(promise) }
+        collector.state.withLockedValue { $0.waiting.append(promise) }
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if !body.isEmpty {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil)
@@ -93,7 +93,7 @@ final class HTTP1TestClient: Sendable {
         let collector = self.collector
         written.futureResult.whenFailure { error in
             // A connection the server already closed: the response will never come.
-            let owned = collector.state.withLock { state in
+            let owned = collector.state.withLockedValue { state in
                 guard let index = state.waiting.firstIndex(where: { $0.futureResult === promise.futureResult }) else {
                     return false
                 }
