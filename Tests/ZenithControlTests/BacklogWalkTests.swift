@@ -9,9 +9,12 @@ import ZenithCore
     /// come first served, as a fixed-plan server queues every request), batches dispatched and
     /// finished with measured times that move the prices, cancellations, expiries — one resuming
     /// admission's walk over the queue, one walking it every time, decide alike at every step; and
-    /// a good share of the admissions resume.
-    @Test(arguments: [(1, false), (2, false), (3, false), (4, true)] as [(UInt64, Bool)])
-    func resumingTheWalkDecidesAsAFullWalk(seed: UInt64, withoutDeadlines: Bool) {
+    /// a good share of the admissions resume. With `inline`, each batch runs to its end as soon as
+    /// it is dispatched, as on the event loop between reads (`--idle-poll`): every arrival then
+    /// finds the workers idle, free "now", and the walk is resumed moved to the new now.
+    @Test(arguments: [(1, false, false), (2, false, false), (3, false, false), (4, true, false), (5, false, true),
+                      (6, true, true)] as [(UInt64, Bool, Bool)])
+    func resumingTheWalkDecidesAsAFullWalk(seed: UInt64, withoutDeadlines: Bool, inline: Bool) {
         var rng = SplitMix64(seed: seed)
         var resuming = makeController(workers: 2, maxBatchSize: 8, maxQueueDelayMs: 0.5)
         var walking = resuming
@@ -54,7 +57,13 @@ import ZenithCore
                     guard case .run(let batch) = action else { break }
                     // Batches run 0.7–1.6 times their prediction, so the correction keeps moving.
                     let nanos = UInt64(Double(batch.predictedNanos) * Double.random(in: 0.7...1.6, using: &rng))
-                    running.append((batch.id, now.advanced(by: nanos), nanos))
+                    if inline {
+                        now = now.advanced(by: nanos)
+                        let finished = resuming.completed(batch.id, measuredNanos: nanos, now: now)
+                        #expect(finished == walking.completed(batch.id, measuredNanos: nanos, now: now))
+                    } else {
+                        running.append((batch.id, now.advanced(by: nanos), nanos))
+                    }
                 }
             }
         }

@@ -10,6 +10,12 @@
 /// full walk would not have stopped early either). The forecast is then the one a full walk
 /// gives; anything else walks again. A batch dispatched or finished changes the queue or the
 /// workers, so under load a full walk happens about once a batch rather than once an arrival.
+///
+/// Workers that were idle at the walk and still are do not count as changed: an idle worker is
+/// free "now", which moves with every arrival, and the schedule of a backlog that starts on idle
+/// workers only moves with it. This is the common case when batches run on the event loop between
+/// reads (`--idle-poll`): every arrival finds the worker idle and a queue that grows until the
+/// batch runs, which without the shift walked the whole queue once an arrival.
 struct BacklogWalk: Sendable {
     /// The walk's state: the batches scheduled so far and the samples of the batch being filled.
     struct Progress: Sendable {
@@ -28,6 +34,8 @@ struct BacklogWalk: Sendable {
     var queueRevision: UInt64
     var costsRevision: UInt64
     var workersFreeAt: [Instant]
+    /// The admission's `now` when the walk was taken.
+    var walkedAt: Instant
     /// The serving order of the queue's last request (every other is before it); `nil` if it was empty.
     var lastOrder: QueueOrder?
 
@@ -37,10 +45,17 @@ struct BacklogWalk: Sendable {
         order: QueueOrder, deadline: Instant, queue: DeadlineQueue, costs: PlanCosts, workersFreeAt: [Instant],
         now: Instant
     ) -> Progress? {
-        guard queueRevision == queue.revision, costsRevision == costs.revision, self.workersFreeAt == workersFreeAt,
-            lastOrder.map({ $0 < order }) ?? true, (queue.nextExpiry ?? .distantFuture) > now,
-            progress.forecast.earliestFree < deadline
+        guard queueRevision == queue.revision, costsRevision == costs.revision,
+            lastOrder.map({ $0 < order }) ?? true, (queue.nextExpiry ?? .distantFuture) > now
         else { return nil }
+        var progress = self.progress
+        if self.workersFreeAt != workersFreeAt {
+            guard now >= walkedAt, self.workersFreeAt.allSatisfy({ $0 == walkedAt }),
+                workersFreeAt.allSatisfy({ $0 == now })
+            else { return nil }
+            progress.forecast.delay(by: now.nanoseconds(since: walkedAt))
+        }
+        guard progress.forecast.earliestFree < deadline else { return nil }
         return progress
     }
 }

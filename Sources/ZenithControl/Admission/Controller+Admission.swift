@@ -82,7 +82,7 @@ extension Controller {
         backlogWalk = forecast.tail.map { tail in
             BacklogWalk(
                 progress: tail, queueRevision: queue.revision, costsRevision: costs.revision, workersFreeAt: freeAt,
-                lastOrder: queue.lastInsertedOrder)
+                walkedAt: now, lastOrder: queue.lastInsertedOrder)
         }
         return .admitted(deadline: targets.deadline, bestEffort: bestEffort)
     }

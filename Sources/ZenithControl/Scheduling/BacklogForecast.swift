@@ -12,6 +12,12 @@ struct BacklogForecast: Sendable {
     /// When the first worker is free.
     var earliestFree: Instant { freeAt.min()! }
 
+    /// Moves every worker's free time `nanos` later: the forecast of the same batches started
+    /// that much later.
+    mutating func delay(by nanos: UInt64) {
+        for worker in freeAt.indices { freeAt[worker] = freeAt[worker].advanced(by: nanos) }
+    }
+
     /// Places a batch that runs `nanos` on the earliest free worker.
     mutating func schedule(nanos: UInt64) -> (start: Instant, finish: Instant) {
         let worker = freeAt.indices.min { freeAt[$0] < freeAt[$1] }!
