@@ -2,7 +2,7 @@ public import Logging
 package import NIOCore
 import NIOPosix
 public import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Zenith's transport: HTTP/1.1 and cleartext HTTP/2 (prior knowledge) on one port.
 ///
@@ -21,7 +21,9 @@ public final class HTTPServer: Service, Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: any HTTPHandler
     private let logger: Logger
-    private let state = Mutex(State.idle(waiters: []))
+    /// NIO's lock, not `Mutex`: the server's start and callers of `listeningPort()` on other threads
+    /// contend for it, and ThreadSanitizer misreads a contended `Mutex` (docs/SANITIZERS.md).
+    private let state = NIOLockedValueBox(State.idle(waiters: []))
     /// Request bodies still arriving, over all connections (`maxProcessBodyBytes`).
     private let bodyBudget: RequestBodyBudget
 
@@ -54,7 +56,7 @@ public final class HTTPServer: Service, Sendable {
     /// The bound port once listening (useful with port 0), else `nil`.
     public var localPort: Int? {
         get async {
-            self.state.withLock { state in
+            self.state.withLockedValue { state in
                 if case .listening(let port, _) = state { return port }
                 return nil
             }
@@ -65,7 +67,7 @@ public final class HTTPServer: Service, Sendable {
     /// stopped or failed to bind.
     public func listeningPort() async throws -> Int {
         try await withCheckedThrowingContinuation { continuation in
-            let result: Result<Int, any Error>? = self.state.withLock { state in
+            let result: Result<Int, any Error>? = self.state.withLockedValue { state in
                 switch state {
                 case .idle(var waiters):
                     waiters.append(continuation)
@@ -87,7 +89,7 @@ public final class HTTPServer: Service, Sendable {
 
     /// Starts graceful shutdown, as a `ServiceGroup` would.
     public func triggerGracefulShutdown() {
-        let shutdown: (@Sendable () -> Void)? = self.state.withLock { state in
+        let shutdown: (@Sendable () -> Void)? = self.state.withLockedValue { state in
             switch state {
             case .idle(let waiters):
                 state = .shutdownRequested(waiters: waiters)
@@ -151,7 +153,7 @@ public final class HTTPServer: Service, Sendable {
                 acceptHandler.value.beginShutdown()
             }
         }
-        let (waiters, shutdownEarly): ([CheckedContinuation<Int, any Error>], Bool) = self.state.withLock { state in
+        let (waiters, shutdownEarly): ([CheckedContinuation<Int, any Error>], Bool) = self.state.withLockedValue { state in
             switch state {
             case .idle(let waiters):
                 state = .listening(port: port, shutdown: shutdown)
@@ -179,7 +181,7 @@ public final class HTTPServer: Service, Sendable {
     }
 
     private func finish(with result: Result<Int, any Error>) {
-        let waiters: [CheckedContinuation<Int, any Error>] = self.state.withLock { state in
+        let waiters: [CheckedContinuation<Int, any Error>] = self.state.withLockedValue { state in
             defer { state = .finished }
             switch state {
             case .idle(let waiters), .shutdownRequested(let waiters): return waiters

@@ -1,6 +1,5 @@
 import Foundation
 public import Logging
-import Synchronization
 import ZenithJSON
 
 /// A swift-log backend that writes one JSON object a line (`zenith serve --log-format json`),
@@ -102,7 +101,7 @@ public struct JSONLogHandler: LogHandler {
 
 /// Standard error, written a whole line at a time under a lock.
 private enum StandardError {
-    private static let lock = Mutex(())
+    private static let lock = Locked(())
 
     static func write(_ line: String) {
         lock.withLock { _ in try? FileHandle.standardError.write(contentsOf: Data(line.utf8)) }

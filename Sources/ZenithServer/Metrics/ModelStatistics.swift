@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import ZenithJSON
 
 /// Per-model counters for `GET /v2/models/{m}/stats`, in Triton's statistics shape plus a

@@ -1,7 +1,6 @@
 public import CoreMetrics
 import Foundation
 import Glibc
-import Synchronization
 
 /// The process's CPU time, resident memory and open file descriptors under the names every
 /// Prometheus client library exports (`process_*`), read from the kernel when `/metrics` is
@@ -17,7 +16,7 @@ public final class ProcessMetrics: Sendable {
     private let cpu: FloatingPointCounter
     private let resident: Gauge
     private let openFDs: Gauge
-    private let reportedCPUNanos = Mutex<UInt64>(0)
+    private let reportedCPUNanos = Locked<UInt64>(0)
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         cpu = FloatingPointCounter(label: "process_cpu_seconds_total", dimensions: [], factory: factory)

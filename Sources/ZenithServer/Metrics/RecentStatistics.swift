@@ -1,10 +1,9 @@
-import Synchronization
 import ZenithControl
 
 /// A model's `RecentWindow` behind a lock, fed where `ModelStatistics` is (the infer route) and
 /// read by the operator API. One short critical section per answered request.
 final class RecentStatistics: Sendable {
-    private let window: Mutex<RecentWindow>
+    private let window: Locked<RecentWindow>
     private let clock: MonotonicClock
 
     /// - Parameters:
@@ -12,7 +11,7 @@ final class RecentStatistics: Sendable {
     ///   - clock: the server's monotonic clock.
     init(plans: [String], clock: MonotonicClock = MonotonicClock()) {
         self.clock = clock
-        window = Mutex(RecentWindow(plans: plans, reasons: ModelMetrics.rejectReasons, start: clock.now()))
+        window = Locked(RecentWindow(plans: plans, reasons: ModelMetrics.rejectReasons, start: clock.now()))
     }
 
     /// A request answered with outputs at `now`.

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import ZenithCore
 import ZenithJSON
 
@@ -24,12 +23,12 @@ public final class SLOStateStore: Sendable {
 
     /// The state file; `nil` keeps the targets in memory only.
     public let file: String?
-    private let entries: Mutex<[String: StoredTargets]>
+    private let entries: Locked<[String: StoredTargets]>
 
     /// A store without a state file: targets set at run time last until the process ends.
     public init() {
         file = nil
-        entries = Mutex([:])
+        entries = Locked([:])
     }
 
     /// Reads `<directory>/slo-targets.json` if it exists (the directory is created if it does not).
@@ -45,7 +44,7 @@ public final class SLOStateStore: Sendable {
             throw StateFileError(file: file, reason: "cannot create the state directory: \(error.localizedDescription)")
         }
         guard FileManager.default.fileExists(atPath: file) else {
-            entries = Mutex([:])
+            entries = Locked([:])
             return
         }
         let data: Data
@@ -61,7 +60,7 @@ public final class SLOStateStore: Sendable {
             throw StateFileError(file: file, reason: "not valid JSON (\(error))")
         }
         do throws(JSONFieldError) {
-            entries = Mutex(try Self.decode(document))
+            entries = Locked(try Self.decode(document))
         } catch {
             throw StateFileError(file: file, reason: error.message)
         }

@@ -1,6 +1,5 @@
 import Foundation
 public import ServiceLifecycle
-import Synchronization
 import ZenithExecutor
 
 /// The models the server knows: every folder of the repository with a `config.json`, and which
@@ -34,7 +33,7 @@ public final class ModelRepository: Service, Sendable {
     public let options: ModelRepositoryOptions
     /// The operator's targets: a model starts with those stored for it, over its `config.json`'s.
     public let targets: SLOStateStore
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Locked<[String: Entry]>([:])
 
     /// - Parameters:
     ///   - options: where models come from and how they are served.

@@ -35,9 +35,9 @@ final class ExecutorWorker: Sendable {
         }
     }
 
-    private let engine: Mutex<Engine>
+    private let engine: Locked<Engine>
     private let completion: Completion
-    private let queue = Mutex<(jobs: [WorkerJob], stopping: Bool)>(([], false))
+    private let queue = Locked<(jobs: [WorkerJob], stopping: Bool)>(([], false))
     private let cpu = Atomic<UInt64>(0)
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
@@ -50,7 +50,7 @@ final class ExecutorWorker: Sendable {
     ///   - completion: called after each job, on the thread that ran it.
     init(model: Model, plans: [Int], name: String, completion: @escaping Completion) {
         // Sized for the largest batch the controller forms.
-        engine = Mutex(
+        engine = Locked(
             Engine(
                 executor: Executor(
                     model: model, maxBatch: max(model.config.maxBatchSize, model.config.batching.maxBatchSize)),

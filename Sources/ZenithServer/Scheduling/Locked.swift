@@ -8,11 +8,11 @@ import NIOConcurrencyHelpers
 /// (`Tests/Sanitizers/MutexFalsePositive.swift`); a lock it intercepts lets
 /// `scripts/sanitize.sh tsan` tell a real race from a hand-over. Like `Mutex`, the value is
 /// reached only inside `withLock`.
-final class Locked<Value>: @unchecked Sendable {
+final class Locked<Value: ~Copyable>: @unchecked Sendable {
     private let lock = NIOLock()
     private var value: Value
 
-    init(_ value: sending Value) {
+    init(_ value: consuming sending Value) {
         self.value = value
     }
 

@@ -1,5 +1,4 @@
 import NIOCore
-import Synchronization
 import ZenithControl
 
 /// The controller's wake-ups (`SchedulingAction.wait(until:)`) as a task scheduled on the event
@@ -18,7 +17,7 @@ final class LoopWakeup: Sendable {
         var task: Scheduled<Void>
     }
 
-    private let pending = Mutex<Pending?>(nil)
+    private let pending = Locked<Pending?>(nil)
 
     /// Asks `loop` to call `fire` at `instant`; an earlier pending request stays in force.
     func schedule(_ instant: Instant, on loop: any EventLoop, fire: @escaping @Sendable () -> Void) {

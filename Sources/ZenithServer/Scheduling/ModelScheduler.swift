@@ -31,8 +31,8 @@ public final class ModelScheduler: Sendable {
     let statistics: ModelStatistics
     private let clock: MonotonicClock
     private let state: Locked<State>
-    private let workers: Mutex<[ExecutorWorker]>
-    private let timer: Mutex<WakeupTimer?>
+    private let workers: Locked<[ExecutorWorker]>
+    private let timer: Locked<WakeupTimer?>
     /// Wake-ups asked for on an event loop when batches run there (`LoopWakeup`).
     private let loopWakeup = LoopWakeup()
     private let idleCPU: IdleCPUTime
@@ -102,8 +102,8 @@ public final class ModelScheduler: Sendable {
             State(
                 controller: controller,
                 reportingPolicy: controller.policy))
-        self.workers = Mutex([])
-        self.timer = Mutex(nil)
+        self.workers = Locked([])
+        self.timer = Locked(nil)
         let name = model.name
         let workers = (0..<controller.configuration.workers).map { index in
             ExecutorWorker(
@@ -148,7 +148,7 @@ public final class ModelScheduler: Sendable {
 
     /// The request's `PendingInference`, for the cancellation handler, which may run before it exists.
     private final class PendingBox: Sendable {
-        let pending = Mutex<PendingInference?>(nil)
+        let pending = Locked<PendingInference?>(nil)
     }
 
     /// The client of `pending` left: takes its queued samples out and answers it.

@@ -1,4 +1,3 @@
-import Synchronization
 import ZenithControl
 
 /// One HTTP request in the scheduler: its input, and the per-sample results as they arrive.
@@ -14,7 +13,7 @@ final class PendingInference: Sendable {
     let batchSize: Int
     let elementsPerSample: Int
     let classes: Int
-    private let progress: Mutex<Progress>
+    private let progress: Locked<Progress>
 
     private struct Progress {
         var logits: [Float]
@@ -36,7 +35,7 @@ final class PendingInference: Sendable {
         batchSize = request.batchSize
         self.elementsPerSample = elementsPerSample
         self.classes = classes
-        progress = Mutex(
+        progress = Locked(
             Progress(
                 logits: [Float](repeating: 0, count: request.batchSize * classes),
                 reports: Array(repeating: nil, count: request.batchSize), remaining: request.batchSize,

@@ -1,13 +1,12 @@
 import Dispatch
 import Foundation
-import Synchronization
 import ZenithControl
 
 /// Calls back at the instant the controller said to wait for (`SchedulingAction.wait(until:)`):
 /// the end of a batching delay or the next expiry. One thread, sleeping on a semaphore until the
 /// earliest instant asked for.
 final class WakeupTimer: Sendable {
-    private let target = Mutex<(instant: Instant?, stopping: Bool)>((nil, false))
+    private let target = Locked<(instant: Instant?, stopping: Bool)>((nil, false))
     private let wakeup = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
