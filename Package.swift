@@ -192,6 +192,7 @@ let package = Package(
                 "ZenithLoad", "ZenithHTTP", "ZenithJSON", "ZenithServer", "ZenithData", "ZenithTestSupport", "ZenithGRPC",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import NIOEmbedded
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 @testable import ZenithHTTP
 
@@ -26,12 +26,12 @@ import Testing
     /// and before the flush the answer scheduled behind it.
     final class EventBeforeFlushHandler: HTTPHandler {
         let event: Event
-        let channel = Mutex<EmbeddedChannel?>(nil)
+        let channel = NIOLockedValueBox<EmbeddedChannel?>(nil)
 
         init(event: Event) { self.event = event }
 
         func handle(_ request: HTTPRequest) async -> HTTPResponse {
-            if let channel = self.channel.withLock({ $0 }) {
+            if let channel = self.channel.withLockedValue({ $0 }) {
                 channel.eventLoop.execute { [event] in event.fire(on: channel.pipeline) }
             }
             return HTTPResponse(status: 200, headers: ["content-type": "text/plain"], body: Array("answered".utf8))
@@ -48,7 +48,7 @@ import Testing
                 remoteAddress: "192.0.2.1:4000", eventLoop: loop,
                 logger: Logger(label: "zenith.http.tests", factory: { _ in SwiftLogNoOpLogHandler() })),
             loop: loop)
-        handler.channel.withLock { $0 = channel }
+        handler.channel.withLockedValue { $0 = channel }
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 4000)).wait()
 
         try channel.writeInbound(channel.allocator.buffer(string: "GET /x HTTP/1.1\r\nhost: x\r\n\r\n"))

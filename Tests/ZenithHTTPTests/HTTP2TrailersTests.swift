@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import ZenithTestSupport
 
@@ -10,14 +10,14 @@ import ZenithTestSupport
 @Suite struct HTTP2TrailersTests {
     /// `/body` answers a body and trailers, `/empty` trailers alone; each reports its delivery.
     final class TrailersHandler: HTTPHandler {
-        let deliveries = Mutex<[UInt64?]>([])
+        let deliveries = NIOLockedValueBox<[UInt64?]>([])
 
         func handle(_ request: HTTPRequest) async -> HTTPResponse {
             let body: [UInt8] = request.pathWithoutQuery == "/body" ? Array("payload".utf8) : []
             var response = HTTPResponse(
                 status: 200, headers: ["content-type": "application/grpc"], body: body,
                 trailers: ["grpc-status": "0", "grpc-message": "all%20good", "content-length": "99"])
-            response.delivery = ResponseDelivery { nanos in self.deliveries.withLock { $0.append(nanos) } }
+            response.delivery = ResponseDelivery { nanos in self.deliveries.withLockedValue { $0.append(nanos) } }
             return response
         }
     }
@@ -52,7 +52,7 @@ import ZenithTestSupport
             #expect(out.contains("grpc-message: all%20good"))
         }
         // Delivery is reported when the trailers, the response's last frame, left.
-        #expect(handler.deliveries.withLock { $0.count == 1 && $0[0] != nil })
+        #expect(handler.deliveries.withLockedValue { $0.count == 1 && $0[0] != nil })
     }
 
     @Test func withoutABodyTheTrailersJoinTheHeaders() async throws {
@@ -68,7 +68,7 @@ import ZenithTestSupport
             #expect(Self.endsStream(out, "HEADERS", from: out.startIndex) == true, "\(out)")
             #expect(out.components(separatedBy: "recv HEADERS frame").count == 2, "one HEADERS frame")
         }
-        #expect(handler.deliveries.withLock { $0.count == 1 && $0[0] != nil })
+        #expect(handler.deliveries.withLockedValue { $0.count == 1 && $0[0] != nil })
     }
 
     @Test func theStreamStatePlansTrailers() {

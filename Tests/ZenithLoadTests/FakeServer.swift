@@ -1,10 +1,10 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import ZenithHTTP
 
 /// Answers infers with fixed logits (class 3) and a plan, and records operator calls: a
 /// stand-in for `zenith serve` and its operator API, with no model behind it.
 final class FakeZenith: HTTPHandler {
-    private let calls = Mutex<[(path: String, body: String)]>([])
+    private let calls = NIOLockedValueBox<[(path: String, body: String)]>([])
     /// The expected accuracy reported for every answer.
     let expectedAccuracy: Double
 
@@ -13,11 +13,11 @@ final class FakeZenith: HTTPHandler {
     }
 
     /// The operator calls received, in order.
-    var operatorCalls: [(path: String, body: String)] { calls.withLock { $0 } }
+    var operatorCalls: [(path: String, body: String)] { calls.withLockedValue { $0 } }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         if request.method == "POST", request.path.hasPrefix("/v2/slo/models/") {
-            calls.withLock { $0.append((request.path, String(decoding: request.body, as: UTF8.self))) }
+            calls.withLockedValue { $0.append((request.path, String(decoding: request.body, as: UTF8.self))) }
             return HTTPResponse(status: 200, headers: ["content-type": "application/json"], body: Array("{}".utf8))
         }
         if request.method == "POST", request.path.hasSuffix("/infer") {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 import Testing
 import ZenithData
@@ -21,9 +22,9 @@ import ZenithTestSupport
     }
 
     final class Lines: Sendable {
-        private let lines = Mutex<[String]>([])
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
-        var all: [String] { lines.withLock { $0 } }
+        private let lines = NIOLockedValueBox<[String]>([])
+        func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
+        var all: [String] { lines.withLockedValue { $0 } }
     }
 
     /// The fake reports expected accuracy 0.92: a 0.9 target is met by every answer, 0.93 by none.

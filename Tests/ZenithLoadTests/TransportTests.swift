@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Synchronization
 import Testing
 import ZenithHTTP
@@ -26,22 +27,22 @@ private struct SlowHandler: HTTPHandler {
         try await withEventLoopGroup { group in
             let pool = try await ClientConnectionPool.connect(
                 to: Endpoint(host: "127.0.0.1", port: port), count: 2, version: .http2, eventLoopGroup: group)
-            let results = Mutex<[Int: Int]>([:])
+            let results = NIOLockedValueBox<[Int: Int]>([:])
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 let remaining = Atomic<Int>(60)
                 for index in 0..<60 {
                     pool.send(HTTPRequest(method: "GET", path: "/\(index)"), on: index % 2) { result in
                         let status = (try? result.get())?.status ?? -1
                         let body = (try? result.get()).map { String(decoding: $0.body, as: UTF8.self) }
-                        results.withLock { $0[index] = body == "/\(index)" ? status : -2 }
+                        results.withLockedValue { $0[index] = body == "/\(index)" ? status : -2 }
                         if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { done.resume() }
                     }
                 }
             }
             // 60 requests at once against 2 × 2 streams: most waited, none was refused or mixed up.
             #expect(pool.queuedLocally > 0)
-            #expect(results.withLock { $0 }.count == 60)
-            #expect(results.withLock { $0 }.values.allSatisfy { $0 == 200 })
+            #expect(results.withLockedValue { $0 }.count == 60)
+            #expect(results.withLockedValue { $0 }.values.allSatisfy { $0 == 200 })
             await pool.close()
         }
         server.triggerGracefulShutdown()

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import ZenithJSON
 
@@ -9,9 +9,9 @@ import ZenithJSON
 @Suite struct JSONLogHandlerTests {
     /// Every write the handler makes, in order.
     final class Lines: Sendable {
-        private let written = Mutex<[String]>([])
-        func append(_ line: String) { written.withLock { $0.append(line) } }
-        var all: [String] { written.withLock { $0 } }
+        private let written = NIOLockedValueBox<[String]>([])
+        func append(_ line: String) { written.withLockedValue { $0.append(line) } }
+        var all: [String] { written.withLockedValue { $0 } }
     }
 
     /// 2025-01-31T12:34:56.789Z

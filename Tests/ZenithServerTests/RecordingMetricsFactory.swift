@@ -1,14 +1,14 @@
 import CoreMetrics
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A swift-metrics backend for tests: the names of the metrics made, the last value recorded and
 /// the sum counted, by metric name.
 final class RecordingMetricsFactory: MetricsFactory, Sendable {
-    private let values = Mutex<[String: Double]>([:])
-    private let made = Mutex<Set<String>>([])
+    private let values = NIOLockedValueBox<[String: Double]>([:])
+    private let made = NIOLockedValueBox<Set<String>>([])
 
-    var names: Set<String> { made.withLock { $0 } }
-    subscript(name: String) -> Double? { values.withLock { $0[name] } }
+    var names: Set<String> { made.withLockedValue { $0 } }
+    subscript(name: String) -> Double? { values.withLockedValue { $0[name] } }
 
     private final class Handler: CounterHandler, FloatingPointCounterHandler, RecorderHandler, TimerHandler,
         MeterHandler, Sendable
@@ -30,11 +30,11 @@ final class RecordingMetricsFactory: MetricsFactory, Sendable {
         func decrement(by: Double) {}
     }
 
-    fileprivate func add(_ name: String, _ amount: Double) { values.withLock { $0[name, default: 0] += amount } }
-    fileprivate func set(_ name: String, _ value: Double) { values.withLock { $0[name] = value } }
+    fileprivate func add(_ name: String, _ amount: Double) { values.withLockedValue { $0[name, default: 0] += amount } }
+    fileprivate func set(_ name: String, _ value: Double) { values.withLockedValue { $0[name] = value } }
 
     private func handler(_ label: String) -> Handler {
-        made.withLock { _ = $0.insert(label) }
+        made.withLockedValue { _ = $0.insert(label) }
         return Handler(label, self)
     }
 

@@ -1,5 +1,6 @@
 public import NIOCore
 import NIOPosix
+import NIOConcurrencyHelpers
 import Synchronization
 public import ZenithHTTP
 
@@ -19,7 +20,7 @@ public final class ClientConnectionPool: LoadTransport {
     /// request is handed over, because the connection's own `inflight` only moves once its event
     /// loop has taken the request: a burst would otherwise overshoot the stream limit.
     private let outstanding: [StreamCount]
-    private let overflow = Mutex<(items: [(HTTPRequest, Completion)], head: Int)>(([], 0))
+    private let overflow = NIOLockedValueBox<(items: [(HTTPRequest, Completion)], head: Int)>(([], 0))
     private let overflowed = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
     private let drainAgain = Atomic<Bool>(false)
@@ -70,7 +71,7 @@ public final class ClientConnectionPool: LoadTransport {
             return
         }
         overflowed.add(1, ordering: .relaxed)
-        overflow.withLock { $0.items.append((request, completion)) }
+        overflow.withLockedValue { $0.items.append((request, completion)) }
         // A stream may have ended between the check and the append: nothing else would wake the queue.
         drainOverflow()
     }
@@ -114,7 +115,7 @@ public final class ClientConnectionPool: LoadTransport {
         repeat {
             drainAgain.store(false, ordering: .relaxed)
             while let index = reserve(preferring: 0) {
-                let next: (HTTPRequest, Completion)? = overflow.withLock { queue in
+                let next: (HTTPRequest, Completion)? = overflow.withLockedValue { queue in
                     guard queue.head < queue.items.count else { return nil }
                     let item = queue.items[queue.head]
                     queue.head += 1

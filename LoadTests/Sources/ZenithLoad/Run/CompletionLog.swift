@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 import ZenithHTTP
 
@@ -15,11 +16,11 @@ final class CompletionLog: Sendable {
 
     /// One connection's entries (a class: `Mutex` cannot live in an array by value).
     private final class Shard: Sendable {
-        let entries: Mutex<[Entry]>
+        let entries: NIOLockedValueBox<[Entry]>
         init(capacity: Int) {
             var entries: [Entry] = []
             entries.reserveCapacity(capacity)
-            self.entries = Mutex(entries)
+            self.entries = NIOLockedValueBox(entries)
         }
     }
 
@@ -32,7 +33,7 @@ final class CompletionLog: Sendable {
     }
 
     func record(_ entry: Entry, connection: Int) {
-        shards[connection].entries.withLock { $0.append(entry) }
+        shards[connection].entries.withLockedValue { $0.append(entry) }
         completed.add(1, ordering: .releasing)
     }
 
@@ -45,7 +46,7 @@ final class CompletionLog: Sendable {
         if marks.count != shards.count { marks = [Int](repeating: 0, count: shards.count) }
         var recent: [Entry] = []
         for (connection, shard) in shards.enumerated() {
-            shard.entries.withLock { entries in
+            shard.entries.withLockedValue { entries in
                 recent.append(contentsOf: entries[marks[connection]...])
                 marks[connection] = entries.count
             }
@@ -55,6 +56,6 @@ final class CompletionLog: Sendable {
 
     /// Every entry, merged (call once sending has stopped and answers are in or given up).
     func drain() -> [Entry] {
-        shards.flatMap { shard in shard.entries.withLock { entries in entries } }
+        shards.flatMap { shard in shard.entries.withLockedValue { entries in entries } }
     }
 }

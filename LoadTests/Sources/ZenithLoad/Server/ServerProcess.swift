@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A `zenith serve` child process started by the harness: ports learned from its stdout,
 /// stopped with SIGTERM.
@@ -17,11 +17,11 @@ public final class ServerProcess: Sendable {
     private let output: ServerOutput
 
     /// Servers started and not yet stopped, so that an interrupted harness does not leave them running.
-    private static let running = Mutex<[Int32: Process]>([:])
+    private static let running = NIOLockedValueBox<[Int32: Process]>([:])
 
     /// Sends SIGTERM to every server this process started and has not stopped (for a SIGINT handler).
     public static func terminateAll() {
-        for process in running.withLock({ Array($0.values) }) where process.isRunning { process.terminate() }
+        for process in running.withLockedValue({ Array($0.values) }) where process.isRunning { process.terminate() }
     }
 
     private init(
@@ -66,7 +66,7 @@ public final class ServerProcess: Sendable {
         process.terminationHandler = { _ in output.exited() }
         output.follow(stdout.fileHandleForReading)
         try process.run()
-        running.withLock { $0[process.processIdentifier] = process }
+        running.withLockedValue { $0[process.processIdentifier] = process }
         let commandLine = ([executable] + arguments).joined(separator: " ")
 
         let serving = try await output.first(by: .now + .seconds(startupTimeout)) { snapshot -> Endpoint?? in
@@ -76,12 +76,12 @@ public final class ServerProcess: Sendable {
         }
         guard let serving else {
             process.terminate()
-            running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
+            running.withLockedValue { _ = $0.removeValue(forKey: process.processIdentifier) }
             throw ServerProcessError(
                 "\(commandLine) printed no serving line within \(Int(startupTimeout)) s; see \(logPath)")
         }
         guard let endpoint = serving else {
-            running.withLock { _ = $0.removeValue(forKey: process.processIdentifier) }
+            running.withLockedValue { _ = $0.removeValue(forKey: process.processIdentifier) }
             reap(process, output: output)
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             // ArgumentParser's message for a flag the binary does not know.
@@ -120,7 +120,7 @@ public final class ServerProcess: Sendable {
     /// Sends SIGTERM and waits for the exit (SIGKILL after `timeout` seconds).
     public func stop(timeout: Double = 30) async {
         let pid = process.processIdentifier
-        defer { Self.running.withLock { _ = $0.removeValue(forKey: pid) } }
+        defer { Self.running.withLockedValue { _ = $0.removeValue(forKey: pid) } }
         let process = self.process
         let output = self.output
         if process.isRunning {
