@@ -35,10 +35,10 @@ final class InferenceHeaderCache: Sendable {
     /// The parsed document of `json`, from the cache when the same bytes were parsed before.
     func document(parsing json: ArraySlice<UInt8>) throws(JSONError) -> JSONDocument {
         guard json.count <= Self.maxHeaderBytes else { return try JSONDocument(parsing: json) }
-        let hash = Self.hash(json.span.bytes)
+        let hash = Self.hash(json.span)
         let slot = Int(UInt(bitPattern: hash) % UInt(self.slotCount))
         let cached = self.slots.withLock { slots -> JSONDocument? in
-            guard let entry = slots[slot], entry.hash == hash, Self.equal(entry.bytes.span.bytes, json.span.bytes)
+            guard let entry = slots[slot], entry.hash == hash, Self.equal(entry.bytes.span, json.span)
             else { return nil }
             return entry.document
         }
@@ -53,35 +53,28 @@ final class InferenceHeaderCache: Sendable {
     /// The header's hash, fed to `Hasher` eight bytes at a time: hashing the slice itself feeds it
     /// byte by byte, which cost a one-image request more than the lookup it serves. Still the
     /// seeded hash, so a client cannot aim its headers at one slot.
-    static func hash(_ bytes: RawSpan) -> Int {
+    static func hash(_ bytes: Span<UInt8>) -> Int {
         var hasher = Hasher()
-        hasher.combine(bytes.byteCount)
-        let words = bytes.byteCount / 8
-        for word in 0..<words {
-            hasher.combine(unsafe bytes.unsafeLoadUnaligned(fromByteOffset: word * 8, as: UInt64.self))
-        }
-        for offset in (words * 8)..<bytes.byteCount {
-            hasher.combine(unsafe bytes.unsafeLoad(fromByteOffset: offset, as: UInt8.self))
-        }
+        hasher.combine(bytes.count)
+        let whole = bytes.count / 8 * 8
+        for offset in stride(from: 0, to: whole, by: 8) { hasher.combine(word(bytes, at: offset)) }
+        for offset in whole..<bytes.count { hasher.combine(bytes[offset]) }
         return hasher.finalize()
     }
 
-    /// Byte equality, eight bytes at a time.
-    static func equal(_ a: RawSpan, _ b: RawSpan) -> Bool {
-        guard a.byteCount == b.byteCount else { return false }
-        let words = a.byteCount / 8
-        for word in 0..<words {
-            let offset = word * 8
-            guard unsafe a.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                == b.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            else { return false }
-        }
-        for offset in (words * 8)..<a.byteCount {
-            guard unsafe a.unsafeLoad(fromByteOffset: offset, as: UInt8.self)
-                == b.unsafeLoad(fromByteOffset: offset, as: UInt8.self)
-            else { return false }
-        }
+    static func equal(_ a: Span<UInt8>, _ b: Span<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        for offset in a.indices where a[offset] != b[offset] { return false }
         return true
+    }
+
+    /// Eight bytes from `offset` as one integer, by checked byte reads: this module reads client
+    /// bytes without unsafe loads.
+    @inline(__always)
+    private static func word(_ bytes: Span<UInt8>, at offset: Int) -> UInt64 {
+        var word: UInt64 = 0
+        for index in 0..<8 { word |= UInt64(bytes[offset + index]) << (8 * index) }
+        return word
     }
 
     /// Headers held now (for tests).
