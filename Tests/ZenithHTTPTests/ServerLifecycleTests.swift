@@ -68,6 +68,27 @@ import Testing
         }
     }
 
+    /// A request still arriving `requestTimeout` after its first byte is answered 408 and the
+    /// connection closed, at its own deadline: the timer an earlier request on the connection
+    /// armed, still pending when this one starts, must not cut it short.
+    @Test func aRequestSentTooSlowlyIsAnswered408AtItsOwnDeadline() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.requestTimeout = .seconds(1)
+        try await withServer(configuration) { port, _ in
+            let connection = try await RawConnection.connect(port: port, opening: "GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
+            try await connection.read(until: hasResponses(1))
+            // The client pauses (part of the scenario, not a wait for the server), then starts a
+            // request it never finishes, while the first request's timer is still pending.
+            try await Task.sleep(for: .milliseconds(400))
+            let started = ContinuousClock.now
+            try await connection.send("GET /x HTTP/1.1\r\nhost: x\r\n")
+            let bytes = try await connection.waitForClose()
+            let waited = ContinuousClock.now - started
+            #expect(parseHTTP1Responses(bytes).map(\.status) == [200, 408])
+            #expect(waited >= .milliseconds(1000), "408 after \(waited), before the request's own second was up")
+        }
+    }
+
     /// Opens an HTTP/2 connection, sends the preface and SETTINGS as it connects, and returns the
     /// frames received until the server closed it. On a loaded machine the preface can still
     /// reach the server after the idle timeout of the connect, which then rightly closes a

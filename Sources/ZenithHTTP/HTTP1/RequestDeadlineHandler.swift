@@ -12,19 +12,16 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Sent (outbound) by the connection handler when a request's last byte was read.
     struct RequestRead {}
 
-    private let timeout: TimeAmount
-    private var deadline = RequestDeadline()
+    private var deadline: RequestDeadline
     private var timer: Scheduled<Void>?
 
     init(timeout: TimeAmount) {
-        self.timeout = timeout
+        self.deadline = RequestDeadline(timeout: timeout)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if self.deadline.bytesReceived() {
-            self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: self.timeout) { [weak self] in
-                self?.expired(context: context)
-            }
+        if let due = self.deadline.bytesReceived(now: .now()) {
+            self.arm(at: due, context: context)
         }
         context.fireChannelRead(data)
     }
@@ -34,10 +31,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
-        if self.deadline.requestRead() {
-            self.timer?.cancel()
-            self.timer = nil
-        }
+        self.deadline.requestRead()
         promise?.succeed()
     }
 
@@ -46,9 +40,23 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.timer = nil
     }
 
-    private func expired(context: ChannelHandlerContext) {
+    private func arm(at due: NIODeadline, context: ChannelHandlerContext) {
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [weak self] in
+            self?.fired(context: context)
+        }
+    }
+
+    private func fired(context: ChannelHandlerContext) {
         self.timer = nil
-        guard self.deadline.expired(), context.channel.isActive else { return }
+        switch self.deadline.timerFired(now: .now()) {
+        case .idle: return
+        case .rearm(let due): self.arm(at: due, context: context)
+        case .timedOut: self.expired(context: context)
+        }
+    }
+
+    private func expired(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
         let body = #"{"error":"the request was not received in time"}"#
         var buffer = context.channel.allocator.buffer(capacity: 160)
         buffer.writeString(
