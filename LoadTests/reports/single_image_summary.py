@@ -62,8 +62,8 @@ def main():
     print("`LoadTests/Scenarios/single-image/mlp-2x.json` (Poisson, 10 ms / 0.8826, 30 s) at 2x the dense capacity "
           "measured over the same protocol with one-image requests; dense (`--dense-only`) and the controller with "
           "the same trace, `--idle-poll`; in %, mean (min–max) over the repeats.\n")
-    print("| protocol | dense capacity req/s | mode | SLO attainment % | p99 ms | rejected or failed % | plan mix (first repeat) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| protocol | dense capacity req/s | mode | SLO attainment % | p99 ms | rejected or failed % | sends > 1 ms late % | host steal % (most-stolen CPU) | plan mix (first repeat) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for http in ("http1", "http2"):
         capacity_file = root / f"capacity-{http}.json"
         if capacity_file.exists():
@@ -82,8 +82,8 @@ def main():
             steps = [line.split(",") for line in probes.read_text().split()]
             print(f"- {http}: " + ", ".join(f"{float(rate):.0f} req/s {float(share) * 100:.1f}%" for rate, share in steps))
     print()
-    print("| protocol | open-loop dense capacity req/s | mode | SLO attainment % | p99 ms | rejected or failed % | plan mix (first repeat) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| protocol | open-loop dense capacity req/s | mode | SLO attainment % | p99 ms | rejected or failed % | sends > 1 ms late % | host steal % (most-stolen CPU) | plan mix (first repeat) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for http in ("http1", "http2"):
         first = root / f"{http}-open-r1" / "report.json"
         if first.exists():
@@ -100,17 +100,22 @@ def attainment_rows(root, http, prefix, capacity, repeats):
         if not report.exists():
             continue
         for run in json.loads(report.read_text())["runs"]:
-            entry = runs.setdefault(run["mode"], {"attainment": [], "p99": [], "failed": []})
+            entry = runs.setdefault(run["mode"], {"attainment": [], "p99": [], "failed": [], "late": [], "steal": []})
             entry["attainment"].append(run["attainment"] * 100)
             if run["latency_ms"].get("p99") is not None:
                 entry["p99"].append(run["latency_ms"]["p99"])
             entry["failed"].append((1 - run["answered"] / run["sent"]) * 100)
+            entry["late"].append(run["late_share"] * 100)
+            # Reports from before zenith-load measured steal have none.
+            if run.get("steal_share_by_cpu"):
+                entry["steal"].append(max(run["steal_share_by_cpu"].values()) * 100)
             mixes.setdefault(run["mode"], run.get("plan_mix") or {})
     for mode, entry in runs.items():
         mix = ", ".join(f"{name} {share * 100:.1f}%" for name, share in
                         sorted(mixes[mode].items(), key=lambda kv: -kv[1])[:3])
         print(f"| {http} | {capacity:.0f} | {'**slo**' if mode == 'slo' else mode} | {spread(entry['attainment'], scale=1)} "
-              f"| {spread(entry['p99'], scale=1)} | {spread(entry['failed'], scale=1)} | {mix} |")
+              f"| {spread(entry['p99'], scale=1)} | {spread(entry['failed'], scale=1)} | {spread(entry['late'], scale=1)} "
+              f"| {spread(entry['steal'], scale=1) if entry['steal'] else '–'} | {mix} |")
 
 if __name__ == "__main__":
     main()

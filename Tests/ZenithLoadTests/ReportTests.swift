@@ -123,6 +123,40 @@ import ZenithLoad
         #expect(text.contains("Dense capacity"))
         #expect(text.contains("Not drawn: .venv/bin/python does not exist"))
         #expect(text.contains("set-target") || text.contains("accuracy_target"))
+        #expect(!text.contains("Hypervisor steal"), "no line where the runs measured none")
+    }
+
+    /// Each run's stolen share per CPU is in the JSON and, for CPUs that lost any, in the text.
+    @Test func stealDuringTheRunsIsReported() throws {
+        var report = report()
+        report.entries[0].record.stealShares = [0: 0.214, 1: 0.0004]
+        report.entries[1].record.stealShares = [0: 0, 1: 0]
+        let text = report.markdown(plots: .failure(PlotError("no plots")))
+        #expect(text.contains("dense at 2.00×: cpu0 21.4%; slo at 2.00×: none."), "\(text)")
+        let runs = try #require(report.json()["runs"]?.arrayValue)
+        #expect(runs[0]["steal_share_by_cpu"]?["0"]?.doubleValue == 0.214)
+        #expect(runs[1]["steal_share_by_cpu"]?["1"]?.doubleValue == 0)
+    }
+}
+
+@Suite struct CPUTimesTests {
+    /// Steal is the eighth counter of a `cpuN` line; the share is of all eight counters' growth.
+    @Test func stealShareIsStealOverAllTicks() {
+        let before = CPUTimes(parsing: """
+            cpu  300 0 30 300 0 0 0 20 0 0
+            cpu0 100 0 10 100 0 0 0 10 0 0
+            cpu1 200 0 20 200 0 0 0 10 0 0
+            intr 12345
+            """)
+        let after = CPUTimes(parsing: """
+            cpu  600 0 60 600 0 0 0 70 0 0
+            cpu0 150 0 20 150 0 0 0 60 0 0
+            cpu1 400 0 40 400 0 0 0 10 0 0
+            """)
+        #expect(before.cpus.keys.sorted() == [0, 1], "the summed cpu line is not a CPU")
+        let shares = after.stealShares(since: before)
+        #expect(shares[0] == 50.0 / 160.0)
+        #expect(shares[1] == 0)
     }
 }
 

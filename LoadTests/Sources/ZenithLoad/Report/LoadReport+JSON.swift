@@ -108,6 +108,8 @@ extension LoadReport {
             "send_lateness_ms": percentiles(s.sendLatenessMs),
             "late_share": .double(s.lateShare),
             "client_queued": JSONValue(entry.record.clientQueued),
+            "steal_share_by_cpu": .object(
+                JSONObject(entry.record.stealShares.sorted { $0.key < $1.key }.map { (String($0.key), .double($0.value)) })),
         ]
         object["classes"] = .array(
             s.classes.map { c in

@@ -71,6 +71,11 @@ extension LoadReport {
             out.append("")
         }
 
+        if let steal = stealLine() {
+            out.append(steal)
+            out.append("")
+        }
+
         for entry in entries where entry.summary.classes.count > 1 {
             out.append("Per class, \(entry.summary.mode)\(entry.capacityMultiple.map { " at \(formatNumber($0, 2))×" } ?? ""): "
                 + entry.summary.classes.map { c in
@@ -147,6 +152,20 @@ extension LoadReport {
         }
         out.append("")
         return out
+    }
+
+    /// The hypervisor's steal during each run, per CPU (`CPUTimes`), when the machine reports it:
+    /// a run on a contended host then reads as one. CPUs that lost less than 0.1% are left out.
+    private func stealLine() -> String? {
+        let measured = entries.filter { !$0.record.stealShares.isEmpty }
+        guard !measured.isEmpty else { return nil }
+        let runs = measured.map { entry in
+            let stolen = entry.record.stealShares.filter { $0.value >= 0.001 }.sorted { $0.key < $1.key }
+            let cpus = stolen.isEmpty ? "none" : stolen.map { "cpu\($0.key) \(formatPercent($0.value))" }.joined(separator: ", ")
+            return "\(entry.summary.mode)\(entry.capacityMultiple.map { " at \(formatNumber($0, 2))×" } ?? ""): \(cpus)"
+        }
+        return "Hypervisor steal while sending (each CPU's time the host gave to another guest, from `/proc/stat`): "
+            + runs.joined(separator: "; ") + "."
     }
 
     /// Each run before, during and after the interference: attainment, refusals, the harness's

@@ -12,14 +12,21 @@ public struct RunRecord: Sendable {
     public var offeredRate: Double
     /// Requests that waited in the client because every connection was at its stream limit.
     public var clientQueued: Int
+    /// Each CPU's share of the sending time the hypervisor gave to someone else (`CPUTimes`);
+    /// empty where the machine does not say.
+    public var stealShares: [Int: Double]
 
     /// Creates a record.
-    public init(mode: String, samples: [Sample], actions: [ActionRecord], durationSeconds: Double, offeredRate: Double, clientQueued: Int = 0) {
+    public init(
+        mode: String, samples: [Sample], actions: [ActionRecord], durationSeconds: Double, offeredRate: Double,
+        clientQueued: Int = 0, stealShares: [Int: Double] = [:]
+    ) {
         self.mode = mode
         self.samples = samples
         self.actions = actions
         self.durationSeconds = durationSeconds
         self.offeredRate = offeredRate
         self.clientQueued = clientQueued
+        self.stealShares = stealShares
     }
 }

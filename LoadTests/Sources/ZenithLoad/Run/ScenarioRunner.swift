@@ -56,6 +56,7 @@ public struct ScenarioRunner: Sendable {
             startProgress($0, mode: mode, durationSeconds: durationSeconds, log: log, sent: sentCounter, clock: clock)
         }
         defer { reporter?.cancel() }
+        let timesBefore = CPUTimes.read()
         let sent = await OpenLoopSender(spinMicros: options.spinMicros).run(
             offsetsNanos: schedule.offsetsNanos,
             request: { index in
@@ -66,6 +67,8 @@ public struct ScenarioRunner: Sendable {
             completion: { index, connection, result in
                 log.record(.init(index: index, completedNanos: clock.now(), result: result), connection: connection)
             })
+        let timesAfter = CPUTimes.read()
+        let stealShares = timesBefore.flatMap { before in timesAfter?.stealShares(since: before) } ?? [:]
         // Answers still due are waited for, up to the drain time; the rest count as lost.
         let giveUp = clock.now() + UInt64(options.drainSeconds * 1e9)
         while log.count < schedule.count && clock.now() < giveUp {
@@ -77,7 +80,8 @@ public struct ScenarioRunner: Sendable {
         await transport.close()
         return RunRecord(
             mode: mode, samples: samples(sent: sent, entries: entries), actions: actions,
-            durationSeconds: durationSeconds, offeredRate: schedule.baseRate, clientQueued: transport.queuedLocally)
+            durationSeconds: durationSeconds, offeredRate: schedule.baseRate, clientQueued: transport.queuedLocally,
+            stealShares: stealShares)
     }
 
     /// Before the clock starts: make the server's class and default targets the scenario's, so
