@@ -35,10 +35,11 @@ enum SchedulerWait {
 /// Each thread's `schedstat` file, kept open and read again from its start.
 ///
 /// The schedulers sample these files every few tens of milliseconds on the thread that answers
-/// requests; opening each file anew cost five system calls a thread (open, stat, two reads,
-/// close) and Foundation's file handle around them, a re-read costs one. Threads come and go
-/// rarely, so the folder is listed again only every `relistInterval`; a thread that has ended
-/// reads nothing until then, and one that started since is counted from the next listing.
+/// requests; opening a file for each sample costs five system calls a thread (open, stat, two
+/// reads, close) and Foundation's file handle around them, a re-read costs one. Threads come and
+/// go rarely, so the folder is listed again only every `relistInterval`; a thread that started
+/// since is counted from the next listing. A file that no longer reads (its thread ended) is
+/// closed at once, so that a later thread given the same id is opened afresh.
 struct ThreadStatFiles: ~Copyable {
     static let relistInterval: Duration = .seconds(1)
 
@@ -60,12 +61,20 @@ struct ThreadStatFiles: ~Copyable {
         var totals = SchedulerWait.Totals()
         var found = false
         var bytes = [UInt8](repeating: 0, count: 128)
+        var ended: [Int] = []
         for (thread, descriptor) in descriptors where !excluded.contains(thread) {
             let count = pread(descriptor, &bytes, bytes.count, 0)
-            guard count > 0, let fields = Self.fields(bytes[..<count]) else { continue }
+            guard count > 0 else {
+                ended.append(thread)
+                continue
+            }
+            guard let fields = Self.fields(bytes[..<count]) else { continue }
             totals.runningNanos &+= fields.running
             totals.waitingNanos &+= fields.waiting
             found = true
+        }
+        for thread in ended {
+            if let descriptor = descriptors.removeValue(forKey: thread) { close(descriptor) }
         }
         return found ? totals : nil
     }
