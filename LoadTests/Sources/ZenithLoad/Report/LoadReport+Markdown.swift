@@ -64,7 +64,7 @@ extension LoadReport {
         if !behind.isEmpty {
             out.append(
                 "**The harness fell behind its schedule** in "
-                    + behind.map { "\($0.summary.mode)\($0.capacityMultiple.map { " at \(formatNumber($0, 2))×" } ?? "") (\(formatPercent($0.summary.lateShare)) of sends > 1 ms late, p99 \(formatNumber($0.summary.sendLatenessMs.p99, 2)) ms)" }
+                    + behind.map { "\($0.label) (\(formatPercent($0.summary.lateShare)) of sends > 1 ms late, p99 \(formatNumber($0.summary.sendLatenessMs.p99, 2)) ms)" }
                     .joined(separator: ", ")
                     + ": latencies still count from the schedule, but the harness's own lateness is part of them. "
                     + "Run on a quieter machine, or with the server and the harness on separate cores.")
@@ -77,7 +77,7 @@ extension LoadReport {
         }
 
         for entry in entries where entry.summary.classes.count > 1 {
-            out.append("Per class, \(entry.summary.mode)\(entry.capacityMultiple.map { " at \(formatNumber($0, 2))×" } ?? ""): "
+            out.append("Per class, \(entry.label): "
                 + entry.summary.classes.map { c in
                     "\(c.name): \(c.sent) sent, attainment \(formatPercent(c.attainment)), served accuracy \(formatPercent(c.servedAccuracy)), p99 \(c.p99Ms.map { formatNumber($0, 2) } ?? "–") ms"
                 }.joined(separator: "; "))
@@ -162,7 +162,7 @@ extension LoadReport {
         let runs = measured.map { entry in
             let stolen = entry.record.stealShares.filter { $0.value >= 0.001 }.sorted { $0.key < $1.key }
             let cpus = stolen.isEmpty ? "none" : stolen.map { "cpu\($0.key) \(formatPercent($0.value))" }.joined(separator: ", ")
-            return "\(entry.summary.mode)\(entry.capacityMultiple.map { " at \(formatNumber($0, 2))×" } ?? ""): \(cpus)"
+            return "\(entry.label): \(cpus)"
         }
         return "Hypervisor steal while sending (each CPU's time the host gave to another guest, from `/proc/stat`): "
             + runs.joined(separator: "; ") + "."
@@ -269,5 +269,12 @@ extension LoadReport {
             s.planCounts.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key) \(formatPercent(Double($0.value) / Double(max(s.answered, 1))))" }.joined(separator: ", ")
         }.joined(separator: " | ") + (runs.count == 2 ? " | |" : " |"))
         return rows.joined(separator: "\n")
+    }
+}
+
+extension LoadReport.Entry {
+    /// The run as the report's sentences name it: its mode, and its load where it has one.
+    fileprivate var label: String {
+        summary.mode + (capacityMultiple.map { " at \(formatNumber($0, 2))×" } ?? "")
     }
 }
