@@ -19,6 +19,7 @@ public struct JSONObject: Sendable, Equatable {
     public init() {}
 
     public init(_ entries: [(String, JSONValue)]) {
+        self.entries.reserveCapacity(entries.count)
         for (key, value) in entries { self[key] = value }
     }
 

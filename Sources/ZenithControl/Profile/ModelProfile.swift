@@ -49,7 +49,7 @@ public struct ModelProfile: Sendable, Equatable {
     public var dense: PlanProfile { plans[0] }
 
     /// The highest expected accuracy of any plan (normally dense's): no target above it can be met.
-    public var bestAccuracy: Double { plans.map(\.expectedAccuracy).max() ?? 0 }
+    public var bestAccuracy: Double { plans.lazy.map(\.expectedAccuracy).max() ?? 0 }
 
     /// The plan called `name`, if the model has one.
     public func plan(named name: String) -> PlanProfile? { plans.first { $0.name == name } }

@@ -10,16 +10,17 @@ extension NGHTTP2Session {
                 frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
             else { return 0 }
             let session = NGHTTP2Session.owner(userData)
-            session.streams[frame.pointee.hd.stream_id] = HTTP2StreamState(
-                limits: .init(
-                    maxBodyBytes: session.limits.maxBodyBytes, maxHeaderListBytes: session.limits.maxHeaderListBytes))
+            session.streams[frame.pointee.hd.stream_id] = HTTP2Stream(
+                HTTP2StreamState(
+                    limits: .init(
+                        maxBodyBytes: session.limits.maxBodyBytes, maxHeaderListBytes: session.limits.maxHeaderListBytes)))
             return 0
         }
 
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
             guard let frame, frame.pointee.hd.type == NGHTTP2Frame.headers else { return 0 }
-            NGHTTP2Session.owner(userData).streams[frame.pointee.hd.stream_id]?.receiveHeader(
+            NGHTTP2Session.owner(userData).streams[frame.pointee.hd.stream_id]?.state.receiveHeader(
                 name: UnsafeBufferPointer(start: name, count: nameLength),
                 value: UnsafeBufferPointer(start: value, count: valueLength))
             return 0
@@ -34,10 +35,10 @@ extension NGHTTP2Session {
             let endStream = frame.pointee.hd.flags & NGHTTP2Frame.flagEndStream != 0
             let completion: HTTP2StreamState.Completion?
             if type == NGHTTP2Frame.headers {
-                completion = session.streams[streamID]?.headerBlockComplete(
+                completion = session.streams[streamID]?.state.headerBlockComplete(
                     endStream: endStream, at: DispatchTime.now().uptimeNanoseconds)
             } else {
-                completion = endStream ? session.streams[streamID]?.remoteEnded() : nil
+                completion = endStream ? session.streams[streamID]?.state.remoteEnded() : nil
             }
             switch completion {
             case .dispatch: session.appendEvent(.request(streamID: streamID))
@@ -51,18 +52,18 @@ extension NGHTTP2Session {
             _, _, streamID, data, length, userData in
             let session = NGHTTP2Session.owner(userData)
             let action: HTTP2StreamState.DataAction?
-            if session.streams[streamID]?.acceptsBody != true {
+            if session.streams[streamID]?.state.acceptsBody != true {
                 action = .discarded
             } else if session.reservedBodyBytes + length > session.limits.maxConnectionBodyBytes,
                 // What the streams hold is at most what is reserved: only near the limit are they added up.
                 session.bufferedBodyBytes + length > session.limits.maxConnectionBodyBytes
             {
-                action = session.streams[streamID]?.refuseBody(
+                action = session.streams[streamID]?.state.refuseBody(
                     .connectionBodiesTooLarge(limit: session.limits.maxConnectionBodyBytes))
             } else if !session.reserveBody(length) {
-                action = session.streams[streamID]?.refuseBody(.serverBodiesTooLarge(limit: session.bodyBudget.limit))
+                action = session.streams[streamID]?.state.refuseBody(.serverBodiesTooLarge(limit: session.bodyBudget.limit))
             } else {
-                action = session.streams[streamID]?.receivedData(UnsafeRawBufferPointer(start: data, count: length))
+                action = session.streams[streamID]?.state.receivedData(UnsafeRawBufferPointer(start: data, count: length))
             }
             if case .reject(let rejection) = action {
                 session.appendEvent(.reject(streamID: streamID, rejection))
@@ -72,7 +73,7 @@ extension NGHTTP2Session {
 
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, _, userData in
             let session = NGHTTP2Session.owner(userData)
-            if let stream = session.streams.removeValue(forKey: streamID), stream.isDispatched, !stream.hasResponse {
+            if let stream = session.streams.removeValue(forKey: streamID)?.state, stream.isDispatched, !stream.hasResponse {
                 session.appendEvent(.abandoned(streamID: streamID))
             }
             session.settleBodyBudget()
@@ -85,7 +86,7 @@ extension NGHTTP2Session {
             guard type == NGHTTP2Frame.headers || type == NGHTTP2Frame.data else { return 0 }
             let streamID = frame.pointee.hd.stream_id
             // The bytes nghttp2 serialises go to the channel in the same output pass.
-            NGHTTP2Session.owner(userData).streams[streamID]?.responseSent()
+            NGHTTP2Session.owner(userData).streams[streamID]?.state.responseSent()
             // The response is complete but the request is not (rejected, or answered early):
             // tell the peer to stop sending, as RFC 9113 §8.1 allows.
             if nghttp2_session_get_stream_remote_close(nghttpSession, streamID) == 0 {
@@ -113,9 +114,9 @@ extension NGHTTP2Session {
     static let readResponseBody: nghttp2_data_source_read_callback = {
         _, streamID, destination, length, flags, _, userData in
         let session = NGHTTP2Session.owner(userData)
-        let read = session.streams[streamID]?.readResponse(
+        let read = session.streams[streamID]?.state.readResponse(
             into: UnsafeMutableRawBufferPointer(start: destination, count: length))
-        if let read, read.isEnd, let trailers = session.streams[streamID]?.takeTrailers() {
+        if let read, read.isEnd, let trailers = session.streams[streamID]?.state.takeTrailers() {
             flags!.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
             session.submitTrailers(streamID: streamID, trailers: trailers)
         }

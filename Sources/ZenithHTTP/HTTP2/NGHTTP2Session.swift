@@ -38,11 +38,11 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     /// The nghttp2 session; its output is drained by the connection handler.
     let handle: NGHTTP2SessionHandle
     /// Streams opened by the peer and not closed yet.
-    var streams: [Int32: HTTP2StreamState] = [:]
+    var streams: [Int32: HTTP2Stream] = [:]
 
     /// Request-body bytes the streams hold, not yet handed to a handler (at most
     /// `maxConcurrentStreams` streams to add up).
-    var bufferedBodyBytes: Int { self.streams.values.reduce(0) { $0 + $1.body.count } }
+    var bufferedBodyBytes: Int { self.streams.values.reduce(0) { $0 + $1.state.body.count } }
     /// Filled during ``receive(_:)``; the caller handles them and calls ``clearEvents()``.
     private(set) var events: [Event] = []
 
@@ -84,7 +84,7 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
         var stream = HTTP2StreamState(
             limits: .init(maxBodyBytes: self.limits.maxBodyBytes, maxHeaderListBytes: self.limits.maxHeaderListBytes))
         stream.markUpgraded(isHead: isHead)
-        self.streams[1] = stream
+        self.streams[1] = HTTP2Stream(stream)
     }
 
     // MARK: Input
@@ -147,7 +147,7 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     /// Moves a completed request out of its stream.
     func takeRequest(streamID: Int32, remoteAddress: String?) -> HTTPRequest? {
         defer { self.settleBodyBudget() }
-        return self.streams[streamID]?.takeRequest(remoteAddress: remoteAddress)
+        return self.streams[streamID]?.state.takeRequest(remoteAddress: remoteAddress)
     }
 
     // MARK: Output
@@ -159,7 +159,7 @@ final class NGHTTP2Session: NGHTTP2SessionOwner {
     func submitResponse(streamID: Int32, response: HTTPResponse) -> Bool {
         let status = HTTP1ResponseSerializer.wireStatus(response.status)
         guard
-            let plan = self.streams[streamID]?.setResponse(
+            let plan = self.streams[streamID]?.state.setResponse(
                 status: status, body: response.body, delivery: response.delivery, trailers: response.trailers)
         else { return false }
         let sendsBody = plan.sendsBody

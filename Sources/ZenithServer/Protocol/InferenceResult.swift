@@ -18,6 +18,8 @@ public struct InferenceResult: Sendable, Equatable {
     /// The result with every sample's `sloMet` set to `met`: the SLO is judged for the request
     /// as a whole when its answer is ready, and again when it has left.
     public func judged(met: Bool) -> InferenceResult {
+        // Most answers leave as judged when ready: then the samples are not copied.
+        guard samples.contains(where: { $0.sloMet != met }) else { return self }
         var judged = self
         for index in judged.samples.indices { judged.samples[index].sloMet = met }
         return judged

@@ -119,6 +119,8 @@ public enum Route: Sendable, Equatable {
     static func segments(_ path: Substring) -> [String]? {
         // Split on the byte: `split(separator:)` on a Substring walks grapheme clusters.
         var result: [String] = []
+        // Room for the longest route (`v2/models/{m}/versions/{v}/infer`): one allocation.
+        result.reserveCapacity(6)
         let utf8 = path.utf8
         var start = utf8.startIndex
         while true {
